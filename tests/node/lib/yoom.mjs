@@ -1,0 +1,62 @@
+// Starts the real yoom binary on a free port for a test and stops it.
+//
+//   const srv = await startYoom({ args: ['--conformance'] });
+//   ... srv.port, srv.url, srv.proc, srv.stderr() ...
+//   await srv.stop();            // SIGTERM, waits for exit, returns the exit code
+//
+// The binary comes from $YOOM_BIN (set by ctest), else build-debug/yoom, else build/yoom.
+// yoom prints "listening on http://HOST:PORT/" on stderr once it accepts connections.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = process.env.YOOM_ROOT ||
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export function yoomBin() {
+  if (process.env.YOOM_BIN) return process.env.YOOM_BIN;
+  for (const p of ['build-debug/yoom', 'build/yoom']) {
+    const full = path.join(ROOT, p);
+    if (existsSync(full)) return full;
+  }
+  throw new Error('yoom binary not found: build it first (make debug)');
+}
+
+export async function startYoom({ args = [], env = {}, port = 0, dataDir, webRoot, timeoutMs = 15000 } = {}) {
+  const dir = dataDir || mkdtempSync(path.join(tmpdir(), 'yoom-test-'));
+  const fullArgs = ['--host', '127.0.0.1', '--port', String(port), '--data-dir', dir,
+    '--web-root', webRoot || path.join(ROOT, 'web'), ...args];
+  const proc = spawn(yoomBin(), fullArgs, {
+    cwd: ROOT,
+    env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? 15 : 0))));
+  const actualPort = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`yoom did not start:\n${err}`)), timeoutMs);
+    proc.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on http:\/\/[^:]+:(\d+)\//.exec(err);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`yoom exited (${code}):\n${err}`)); });
+  });
+  return {
+    port: actualPort,
+    url: `http://127.0.0.1:${actualPort}`,
+    dataDir: dir,
+    proc,
+    exited,
+    stderr: () => err,
+    stdout: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
