@@ -1,0 +1,51 @@
+/* ym_app.h: yoom itself on top of the Socket.IO server: the lobby's room list,
+ * rooms with members, nicknames and chat, both seed 004's protocol and yoom's
+ * own (docs/PROTOCOL.md, "yoom app protocol").
+ *
+ * Threading: loop thread only; every callback runs on the loop.
+ * Ownership: the app borrows loop, http and sio, which must outlive it.
+ */
+#ifndef YM_APP_H
+#define YM_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "http/ym_http.h"
+#include "yoom/sio.h"
+
+/* Limits, each a setting. A field left 0 (or NULL) takes the default shown. */
+typedef struct ym_app_config {
+    size_t max_room_name_chars;   /* code points; default 64 */
+    size_t max_nickname_chars;    /* code points after trimming; default 32 */
+    size_t max_message_chars;     /* code points; default 2000 */
+    size_t max_room_members;      /* per room, seed and yoom clients together; default 16 */
+    size_t max_rooms;             /* rooms existing at once; default 10000 */
+    const char *web_root;         /* where index.html lives (for /r/<room>); default "./web" */
+} ym_app_config_t;
+
+#define YM_APP_DEFAULT_ROOM_NAME_CHARS 64
+#define YM_APP_DEFAULT_NICKNAME_CHARS  32
+#define YM_APP_DEFAULT_MESSAGE_CHARS   2000
+#define YM_APP_DEFAULT_ROOM_MEMBERS    16
+#define YM_APP_DEFAULT_ROOMS           10000
+
+typedef struct ym_app ym_app_t;
+
+/* Fills cfg with the defaults (for flag parsers that show them in --help). */
+void ym_app_config_defaults(ym_app_config_t *cfg);
+
+/* Installs the app: handlers on sio's default namespace and the /r/ route on
+ * http. cfg may be NULL (all defaults); it is copied (web_root too).
+ * Returns the app (never NULL: allocation failure aborts). Free with ym_app_free. */
+ym_app_t *ym_app_new(uv_loop_t *loop, ym_http_server_t *http, ym_sio_t *sio, const ym_app_config_t *cfg);
+/* Detaches the app's handlers from the namespace and frees its rooms and
+ * per-socket state. Call BEFORE ym_sio_free() (sio's namespace must still
+ * exist); sockets still connected then no longer reach the app. */
+void ym_app_free(ym_app_t *app);
+
+/* Counts, for status logs and tests. */
+size_t ym_app_room_count(const ym_app_t *app);
+
+#endif
