@@ -6,6 +6,7 @@
 #include "base/ym_time.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +204,9 @@ static int validate_with(tjhandle tj, const ym_media_config_t *c, const ym_media
             set_err(err, "clip too large (max %zu bytes)", c->max_total_bytes);
             return -E2BIG;
         }
-        int w, h, subsamp, cs;
+        /* tjDecompressHeader3 can succeed on a file cut before the SOF
+         * without storing a size: start from zero. */
+        int w = 0, h = 0, subsamp = -1, cs = -1;
         if (tjDecompressHeader3(tj, (const unsigned char *)r->data, r->len, &w, &h, &subsamp, &cs) != 0) {
             jpeg_err(err, i + 1, tjGetErrorStr2(tj));
             return -EINVAL;
@@ -212,7 +215,11 @@ static int validate_with(tjhandle tj, const ym_media_config_t *c, const ym_media
             set_err(err, "frame %zu: CMYK JPEG not supported", i + 1);
             return -EINVAL;
         }
-        if (w < 1 || h < 1 || (unsigned)w > c->max_width || (unsigned)h > c->max_height) {
+        if (w < 1 || h < 1) { /* headers without a frame: cut before the SOF */
+            set_err(err, "frame %zu: truncated JPEG", i + 1);
+            return -EINVAL;
+        }
+        if ((unsigned)w > c->max_width || (unsigned)h > c->max_height) {
             set_err(err, "frame %zu: size %dx%d exceeds %ux%u", i + 1, w, h, c->max_width, c->max_height);
             return -E2BIG;
         }
@@ -454,7 +461,7 @@ static int drain(clip_t *k, char *err)
 /* Decodes frame i into k->frame (YUV 4:2:0, limited range). */
 static int decode_frame(clip_t *k, const ym_rbuf_t *r, size_t i, int w, int h, char *err)
 {
-    int jw, jh, subsamp, cs;
+    int jw = 0, jh = 0, subsamp = -1, cs = -1;
     if (tjDecompressHeader3(k->tj, (const unsigned char *)r->data, r->len, &jw, &jh, &subsamp, &cs) != 0) {
         jpeg_err(err, i + 1, tjGetErrorStr2(k->tj));
         return -EINVAL;
@@ -519,8 +526,19 @@ static int decode_frame(clip_t *k, const ym_rbuf_t *r, size_t i, int w, int h, c
     return 0;
 }
 
+/* libvpx logs its version at "info" level for every clip it opens; a
+ * server would print one line per clip. libav's level is process-wide, and
+ * this layer is yoom's only libav user. */
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+static void quiet_libav(void)
+{
+    if (av_log_get_level() > AV_LOG_WARNING)
+        av_log_set_level(AV_LOG_WARNING);
+}
+
 static int encode_clip(const ym_media_config_t *c, const ym_media_frames_t *f, ym_buf_t *webm, char *err)
 {
+    pthread_once(&quiet_once, quiet_libav);
     uint64_t t0 = ym_now_ms();
     clip_t k = { 0 };
     int w = 0, h = 0, rc;

@@ -12,6 +12,9 @@
  * thread. ym_media_encode_sync(), the validation and the data-URI helpers are
  * pure functions, safe on any thread.
  *
+ * libav's log level (process-wide) is lowered to AV_LOG_WARNING on first use,
+ * so clips do not print banner lines.
+ *
  * Errors: limit and format violations come back as a human-readable string
  * ("frame 3: not a JPEG"), meant to be shown to the person who sent the clip.
  */
