@@ -64,13 +64,22 @@ typedef struct ym_sio_config {
     bool allow_polling;            /* default true (set disable_polling to turn off) */
     bool disable_polling;
     bool disable_websocket;
+    /* Where socket.io.js & co are served from (<path>socket.io.js ...);
+     * default "node_modules/socket.io-client/dist" relative to the working dir. */
+    const char *client_dir;
 } ym_sio_config_t;
 
-/* Creates the server and registers its routes (config->path) on http.
- * Returns NULL only on invalid configuration. */
+/* Creates the server and registers its routes (config->path) on http: the
+ * Engine.IO endpoint and the browser client bundle. config is copied, except
+ * cors_origins, which must outlive the server. Zero fields take the defaults.
+ * Returns NULL only on invalid configuration. The http server must be freed
+ * first or together with this one (its routes point here). */
 ym_sio_t *ym_sio_new(uv_loop_t *loop, struct ym_http_server *http, const ym_sio_config_t *config);
-/* Disconnects every client (server shutting down) and frees the server once
- * its sockets are gone. */
+/* Disconnects every client (server shutting down: on_disconnecting and
+ * on_disconnect run for each socket, pending reply callbacks get
+ * "disconnected") and frees the server; the loop must run once more to
+ * release its timers. Not from inside one of its own callbacks. Acks the app
+ * still holds must be freed before. */
 void ym_sio_free(ym_sio_t *sio);
 
 /* Namespaces. "/" exists from the start; others must be created to be joinable
