@@ -156,8 +156,14 @@ static int quick_check(sq_t *s, const char *path, char *err, size_t errlen)
     } else {
         const char *res = (const char *)sqlite3_column_text(st, 0);
         if (!res || strcmp(res, "ok") != 0) {
+            /* quick_check lists one problem per line; the error stays one line. */
+            char first[160];
+            snprintf(first, sizeof(first), "%s", res ? res : "?");
+            for (char *p = first; *p; p++)
+                if (*p == '\n')
+                    *p = ' ';
             snprintf(err, errlen, "database %s is corrupt (quick_check: %s); move it away to start afresh",
-                     path, res ? res : "?");
+                     path, first);
             ret = -EILSEQ;
         }
     }
@@ -183,8 +189,10 @@ static int sq_open(const ym_store_config_t *cfg, bool writer, void **out, char *
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open database %s: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+        snprintf(err, errlen, "cannot open database %s: %s%s%s%s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+                 sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
         int ret = map_error(rc);
         sq_close(s);
         return ret;
