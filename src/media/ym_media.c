@@ -54,8 +54,8 @@ void ym_media_config_default(ym_media_config_t *cfg)
         .max_height = 640,
         .max_total_bytes = (size_t)3 << 20,
         .frame_ms = 100,
-        .bitrate_kbps = 400,
-        .cpu_used = 8,
+        .bitrate_kbps = 200,
+        .cpu_used = 16,
         .timeout_ms = 5000,
         .max_queue = 2 * (cores ? cores : 1),
     };
