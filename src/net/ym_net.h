@@ -58,8 +58,11 @@ int ym_listener_open(uv_loop_t *loop, const char *host, int port, const ym_net_c
                      ym_accept_cb on_accept, void *ud, ym_listener_t **out);
 /* The port actually bound (useful with port 0). */
 int ym_listener_port(const ym_listener_t *l);
-/* Stops accepting; existing connections are untouched. Frees the listener later. */
+/* Stops accepting; existing connections are untouched. Frees the listener later
+ * (after its last connection is gone); do not use l after this call. */
 void ym_listener_close(ym_listener_t *l);
+/* Stops accepting but keeps l valid (counts, foreach) until ym_listener_close(). */
+void ym_listener_stop(ym_listener_t *l);
 /* Number of open connections accepted by this listener. */
 unsigned ym_listener_conn_count(const ym_listener_t *l);
 /* Calls fn for every open connection (e.g. graceful shutdown). fn may close c. */

@@ -1,0 +1,145 @@
+/* main.c: the yoom binary: flags, wiring of the layers, signals and graceful
+ * shutdown. Other layers plug in inside wire_layers() (and unwire_layers()). */
+#include "main/ym_config.h"
+
+#include "base/ym_log.h"
+#include "http/ym_http.h"
+#include "main/ym_conformance.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+typedef struct yoom {
+    ym_config_t cfg;
+    uv_loop_t *loop;
+    ym_http_server_t *http;
+    uv_signal_t sigint, sigterm;
+    bool stopping;
+    int exit_code;
+} yoom_t;
+
+/* mkdir -p for the data directory. */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return -ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char saved = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -errno;
+            buf[i] = saved;
+        }
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return -errno;
+    return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Creates the servers and registers every layer's routes. Layers above http
+ * (Engine.IO/Socket.IO, app, store, media, STUN) are wired here, in order. */
+static int wire_layers(yoom_t *y)
+{
+    const ym_config_t *c = &y->cfg;
+    ym_http_config_t hc = {
+        .max_header_bytes = c->max_header_bytes,
+        .max_headers = (unsigned)c->max_headers,
+        .max_body_bytes = c->max_body_bytes,
+        .header_timeout_ms = c->header_timeout_ms,
+        .keepalive_timeout_ms = c->keepalive_timeout_ms,
+        .web_root = c->web_root,
+        .quiet = c->quiet,
+    };
+    ym_net_config_t nc = {
+        .max_send_backlog = c->max_send_backlog,
+        .max_connections = (unsigned)c->max_connections,
+    };
+    int rc = ym_http_server_new(y->loop, c->host, (int)c->port, &hc, &nc, &y->http);
+    if (rc != 0) {
+        ym_log_error("cannot listen on %s:%d: %s", c->host, (int)c->port, uv_strerror(rc));
+        return rc;
+    }
+    /* Routes of the upper layers go here, e.g. ym_http_route(y->http, "/socket.io/", ...). */
+    if (c->conformance && (rc = ym_conformance_wire(y->loop, y->http)) != 0)
+        return rc;
+    return 0;
+}
+
+/* Releases what wire_layers made, after the connections are gone. */
+static void unwire_layers(yoom_t *y)
+{
+    if (y->cfg.conformance)
+        ym_conformance_unwire();
+    ym_http_server_free(y->http);
+    y->http = NULL;
+}
+
+static void shutdown_done(void *ud)
+{
+    yoom_t *y = ud;
+    ym_log_info("shutdown complete");
+    uv_close((uv_handle_t *)&y->sigint, NULL);
+    uv_close((uv_handle_t *)&y->sigterm, NULL);
+    unwire_layers(y);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    yoom_t *y = h->data;
+    if (y->stopping) {
+        ym_log_warn("second signal: exiting now");
+        exit(1);
+    }
+    y->stopping = true;
+    ym_log_info("%s: shutting down (deadline %llu ms)", signum == SIGINT ? "SIGINT" : "SIGTERM",
+                (unsigned long long)y->cfg.shutdown_timeout_ms);
+    ym_http_server_shutdown(y->http, y->cfg.shutdown_timeout_ms, shutdown_done, y);
+}
+
+int main(int argc, char **argv)
+{
+    static yoom_t y;
+    char err[256];
+    ym_config_defaults(&y.cfg);
+    if (ym_config_parse(&y.cfg, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "yoom: %s\n", err);
+        return 2;
+    }
+    if (y.cfg.help) {
+        ym_config_usage(stdout, argv[0]);
+        return 0;
+    }
+    /* The public conformance suites hard-code port 3000. */
+    if (y.cfg.conformance && !y.cfg.port_given)
+        y.cfg.port = 3000;
+    ym_log_set_level(y.cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = make_dirs(y.cfg.data_dir);
+    if (rc != 0) {
+        ym_log_error("data dir %s: %s", y.cfg.data_dir, strerror(-rc));
+        return 1;
+    }
+    y.loop = uv_default_loop();
+    if (wire_layers(&y) != 0)
+        return 1;
+    uv_signal_init(y.loop, &y.sigint);
+    uv_signal_init(y.loop, &y.sigterm);
+    y.sigint.data = y.sigterm.data = &y;
+    uv_signal_start(&y.sigint, on_signal, SIGINT);
+    uv_signal_start(&y.sigterm, on_signal, SIGTERM);
+    ym_log_info("listening on http://%s:%d/", y.cfg.host, ym_http_server_port(y.http));
+    uv_run(y.loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(y.loop);
+    if (rc != 0)
+        ym_log_warn("loop closed with handles open: %s", uv_strerror(rc));
+    return y.exit_code;
+}

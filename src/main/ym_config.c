@@ -1,0 +1,176 @@
+/* ym_config.c: the option table and its parser (see ym_config.h). */
+#include "main/ym_config.h"
+
+#include "base/ym_base.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum opt_kind {
+    OPT_STR,        /* const char * */
+    OPT_U64,        /* uint64_t, decimal, no sign */
+    OPT_PORT,       /* uint64_t, 0..65535 */
+    OPT_FLAG,       /* bool, takes no value */
+    OPT_LOG_LEVEL,  /* ym_log_level_t */
+} opt_kind_t;
+
+typedef struct opt {
+    const char *name;
+    opt_kind_t kind;
+    size_t offset;
+    const char *def;     /* NULL for flags */
+    uint64_t min, max;   /* for numbers */
+    const char *help;
+} opt_t;
+
+#define F(field) offsetof(ym_config_t, field)
+
+static const opt_t opts[] = {
+    { "host", OPT_STR, F(host), "0.0.0.0", 0, 0, "address to listen on" },
+    { "port", OPT_PORT, F(port), "8080", 0, 65535, "TCP port (0 = any free port; the PORT environment variable is used when --port is absent)" },
+    { "web-root", OPT_STR, F(web_root), "./web", 0, 0, "directory of static files" },
+    { "data-dir", OPT_STR, F(data_dir), "./var", 0, 0, "directory for data (created if missing)" },
+    { "log-level", OPT_LOG_LEVEL, F(log_level), "info", 0, 0, "error, warn, info or debug" },
+    { "max-header-bytes", OPT_U64, F(max_header_bytes), "8192", 256, 1048576, "request line + headers limit (414/431)" },
+    { "max-headers", OPT_U64, F(max_headers), "100", 1, 10000, "header fields per request (431)" },
+    { "max-body-bytes", OPT_U64, F(max_body_bytes), "1048576", 0, 1ull << 32, "request body limit (413)" },
+    { "header-timeout-ms", OPT_U64, F(header_timeout_ms), "10000", 1, 3600000, "a request head must arrive within (408)" },
+    { "keepalive-timeout-ms", OPT_U64, F(keepalive_timeout_ms), "5000", 1, 3600000, "idle time between requests" },
+    { "max-send-backlog", OPT_U64, F(max_send_backlog), "4194304", 4096, 1ull << 32, "bytes queued per connection before a slow client is dropped" },
+    { "max-connections", OPT_U64, F(max_connections), "19000", 1, 1000000, "connections at once" },
+    { "shutdown-timeout-ms", OPT_U64, F(shutdown_timeout_ms), "10000", 0, 3600000, "graceful shutdown deadline on SIGINT/SIGTERM" },
+    { "quiet", OPT_FLAG, F(quiet), NULL, 0, 0, "no access log" },
+    { "conformance", OPT_FLAG, F(conformance), NULL, 0, 0, "Engine.IO/Socket.IO conformance mode (not available yet)" },
+    { "help", OPT_FLAG, F(help), NULL, 0, 0, "show this help and exit" },
+};
+
+static void errf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+}
+
+static int set_value(ym_config_t *cfg, const opt_t *o, const char *v, char *err, size_t err_size)
+{
+    char *field = (char *)cfg + o->offset;
+    switch (o->kind) {
+    case OPT_STR:
+        if (!*v) {
+            errf(err, err_size, "--%s: empty value", o->name);
+            return -1;
+        }
+        *(const char **)(void *)field = v;
+        return 0;
+    case OPT_U64:
+    case OPT_PORT: {
+        if (*v < '0' || *v > '9') {
+            errf(err, err_size, "--%s: '%s' is not a non-negative integer", o->name, v);
+            return -1;
+        }
+        errno = 0;
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (errno || *end || n < o->min || n > o->max) {
+            errf(err, err_size, "--%s: '%s' is not an integer in [%llu, %llu]", o->name, v,
+                 (unsigned long long)o->min, (unsigned long long)o->max);
+            return -1;
+        }
+        *(uint64_t *)(void *)field = n;
+        return 0;
+    }
+    case OPT_LOG_LEVEL:
+        if (ym_log_parse_level(v, (ym_log_level_t *)(void *)field) != 0) {
+            errf(err, err_size, "--%s: unknown level '%s' (error, warn, info, debug)", o->name, v);
+            return -1;
+        }
+        return 0;
+    case OPT_FLAG:
+        *(bool *)(void *)field = true;
+        return 0;
+    }
+    return -1;
+}
+
+void ym_config_defaults(ym_config_t *cfg)
+{
+    char err[16];
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < YM_ARRAY_LEN(opts); i++)
+        if (opts[i].def)
+            set_value(cfg, &opts[i], opts[i].def, err, sizeof err);
+}
+
+static const opt_t *find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < YM_ARRAY_LEN(opts); i++)
+        if (strlen(opts[i].name) == len && memcmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+int ym_config_parse(ym_config_t *cfg, int argc, char **argv, char *err, size_t err_size)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0)
+            a = "--help";
+        if (strncmp(a, "--", 2) != 0) {
+            errf(err, err_size, "unexpected argument '%s' (see --help)", a);
+            return -1;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const opt_t *o = find_opt(name, nlen);
+        if (!o) {
+            errf(err, err_size, "unknown flag '--%.*s' (see --help)", (int)nlen, name);
+            return -1;
+        }
+        const char *v = NULL;
+        if (o->kind == OPT_FLAG) {
+            if (eq) {
+                errf(err, err_size, "--%s takes no value", o->name);
+                return -1;
+            }
+        } else if (eq) {
+            v = eq + 1;
+        } else if (i + 1 < argc) {
+            v = argv[++i];
+        } else {
+            errf(err, err_size, "--%s needs a value", o->name);
+            return -1;
+        }
+        if (set_value(cfg, o, v, err, err_size) != 0)
+            return -1;
+        if (o->offset == F(port))
+            cfg->port_given = true;
+    }
+    const char *env_port = getenv("PORT");
+    if (!cfg->port_given && env_port && *env_port) {
+        if (set_value(cfg, find_opt("port", 4), env_port, err, err_size) != 0) {
+            size_t l = strlen(err);
+            errf(err + l, err_size - l, " (from the PORT environment variable)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void ym_config_usage(FILE *f, const char *argv0)
+{
+    fprintf(f, "usage: %s [flags]\n\nyoom, a self-hosted video-chat server.\n\nflags:\n", argv0);
+    for (size_t i = 0; i < YM_ARRAY_LEN(opts); i++) {
+        const opt_t *o = &opts[i];
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s", o->name, o->kind == OPT_FLAG ? "" : " VALUE");
+        if (o->def)
+            fprintf(f, "  %-30s %s (default: %s)\n", left, o->help, o->def);
+        else
+            fprintf(f, "  %-30s %s (default: off)\n", left, o->help);
+    }
+}

@@ -1,0 +1,48 @@
+/* ym_config.h: yoom's settings, from flags and the environment.
+ *
+ * Adding a setting is one field here plus one row in the option table in
+ * ym_config.c (name, kind, field offset, default, help); parsing, defaults,
+ * validation and --help all come from that table.
+ *
+ * Threading: parse once on the main thread before the loop starts; read-only after.
+ * Strings point into argv, the environment or static defaults: never freed.
+ */
+#ifndef YM_CONFIG_H
+#define YM_CONFIG_H
+
+#include "base/ym_log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct ym_config {
+    const char *host;
+    uint64_t port;
+    bool port_given;             /* --port was on the command line (PORT env is ignored then) */
+    const char *web_root;
+    const char *data_dir;
+    ym_log_level_t log_level;
+    uint64_t max_header_bytes;
+    uint64_t max_headers;
+    uint64_t max_body_bytes;
+    uint64_t header_timeout_ms;
+    uint64_t keepalive_timeout_ms;
+    uint64_t max_send_backlog;
+    uint64_t max_connections;
+    uint64_t shutdown_timeout_ms;
+    bool quiet;
+    bool conformance;
+    bool help;
+} ym_config_t;
+
+/* Fills every field with its default. */
+void ym_config_defaults(ym_config_t *cfg);
+/* Parses argv (argv[0] skipped) over the defaults, then the PORT environment
+ * variable when --port was not given. Returns 0, or -1 with a message in err. */
+int ym_config_parse(ym_config_t *cfg, int argc, char **argv, char *err, size_t err_size);
+/* Writes the --help text (every flag with its default) to f. */
+void ym_config_usage(FILE *f, const char *argv0);
+
+#endif
