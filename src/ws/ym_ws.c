@@ -124,13 +124,28 @@ int ym_ws_check_handshake(const ym_http_req_t *req, ym_ws_origin_cb origin_ok, v
 
     if (origin_ok) {
         size_t n_origin = header_count(req, "Origin", &origin);
-        if (n_origin > 1 || !origin_ok(origin, origin_ud))
+        if (n_origin > 1 || !origin_ok(req, origin, origin_ud))
             return hs_fail(out, 403, "Origin not allowed", NULL);
     }
 
     ym_ws_accept_key(key.p, key.len, out->accept);
     out->status = 101;
     return 101;
+}
+
+bool ym_ws_origin_same_host(const ym_http_req_t *req, ym_str_t origin, void *ud)
+{
+    if (!origin.p)
+        return true;
+    /* origin = scheme "://" host [ ":" port ], nothing after (RFC 6454 §6.1). */
+    const char *sep = memchr(origin.p, ':', origin.len);
+    if (!sep || (size_t)(origin.p + origin.len - sep) < 3 || sep[1] != '/' || sep[2] != '/')
+        return false;
+    ym_str_t authority = { sep + 3, (size_t)(origin.p + origin.len - (sep + 3)) };
+    ym_str_t host;
+    if (header_count(req, "Host", &host) != 1 || authority.len == 0)
+        return false;
+    return ym_str_case_eq(authority, host);
 }
 
 /* ---- connection core ---- */

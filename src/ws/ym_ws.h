@@ -37,15 +37,21 @@ typedef struct ym_ws_handlers {
     void (*on_close)(ym_ws_t *ws, int code, void *ud);
 } ym_ws_handlers_t;
 
-/* Origin hook: origin.p is NULL when the request carried no Origin header.
- * Return false to refuse the handshake with 403. */
-typedef bool (*ym_ws_origin_cb)(ym_str_t origin, void *ud);
+/* Origin hook (Cross-Site WebSocket Hijacking defence): origin.p is NULL when
+ * the request carried no Origin header. Return false to refuse with 403.
+ * Called from inside ym_ws_check_handshake; req is valid during the call. */
+typedef bool (*ym_ws_origin_cb)(const ym_http_req_t *req, ym_str_t origin, void *ud);
+
+/* A ready origin hook: allows requests without Origin (non-browser clients)
+ * and browsers whose Origin's host[:port] equals the Host header (same origin,
+ * any scheme); refuses everything else. ud is unused. */
+bool ym_ws_origin_same_host(const ym_http_req_t *req, ym_str_t origin, void *ud);
 
 typedef struct ym_ws_config {
     size_t max_message_bytes;   /* 0 = 1 MiB; bigger messages fail with 1009 */
     unsigned max_fragments;     /* frames per message, 0 = 1024; more fail with 1008 */
     uint64_t close_timeout_ms;  /* after our close frame, wait this long for the peer's; 0 = 2000 */
-    ym_ws_origin_cb origin_ok;  /* NULL = accept any Origin */
+    ym_ws_origin_cb origin_ok;  /* NULL = accept any Origin (see ym_ws_origin_same_host) */
     void *origin_ud;
 } ym_ws_config_t;
 
@@ -104,8 +110,9 @@ void *ym_ws_userdata(const ym_ws_t *ws);
 void ym_ws_set_userdata(ym_ws_t *ws, void *ud);
 
 /* An HTTP handler that accepts a WebSocket and echoes every message (text as
- * text, binary as binary), for the conformance suite. ud: NULL or a
- * ym_ws_config_t* that outlives the route. */
+ * text, binary as binary), for the conformance suite. ud: NULL (default limits
+ * and the ym_ws_origin_same_host policy) or a ym_ws_config_t* that outlives
+ * the route. */
 ym_http_result_t ym_ws_echo_handler(ym_http_req_t *req, void *ud);
 
 /* ---- the transport-independent core (used by ym_ws_accept and by tests) ---- */

@@ -90,6 +90,7 @@ static void echo_message(ym_ws_t *ws, bool binary, const char *data, size_t len,
 ym_http_result_t ym_ws_echo_handler(ym_http_req_t *req, void *ud)
 {
     static const ym_ws_handlers_t echo = { .on_message = echo_message, .on_close = NULL };
-    ym_ws_accept(req, &echo, NULL, ud);
+    static const ym_ws_config_t same_host = { .origin_ok = ym_ws_origin_same_host };
+    ym_ws_accept(req, &echo, NULL, ud ? ud : &same_host);
     return YM_HTTP_DONE;
 }

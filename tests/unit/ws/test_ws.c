@@ -160,7 +160,7 @@ TEST(handshake_protocol_list_limits)
     ASSERT_EQ(check(&f, &hs), 400);
 }
 
-static bool allow_example(ym_str_t origin, void *ud)
+static bool allow_example(const ym_http_req_t *req, ym_str_t origin, void *ud)
 {
     (*(int *)ud)++;
     return origin.p && ym_str_eq_lit(origin, "https://good.example");
@@ -180,6 +180,25 @@ TEST(handshake_origin_hook)
     hdr(&f, "Origin", "https://good.example");
     ASSERT_EQ(ym_ws_check_handshake(&f.req, allow_example, &calls, &hs), 403);  /* two Origins */
     ASSERT_EQ(calls, 3);
+}
+
+TEST(origin_same_host_policy)
+{
+    fake_req_t f;
+    ym_ws_handshake_t hs;
+    good_req(&f);  /* Host: 127.0.0.1 */
+    f.h[0].value = YM_STR("127.0.0.1:8080");
+    ASSERT_EQ(ym_ws_check_handshake(&f.req, ym_ws_origin_same_host, NULL, &hs), 101);  /* no Origin */
+    hdr(&f, "Origin", "http://127.0.0.1:8080");
+    ASSERT_EQ(ym_ws_check_handshake(&f.req, ym_ws_origin_same_host, NULL, &hs), 101);
+    static const char *bad[] = {
+        "https://evil.example", "http://127.0.0.1:8081", "http://127.0.0.1", "null",
+        "http://127.0.0.1:8080/", "http://", "127.0.0.1:8080", "http:/127.0.0.1:8080",
+    };
+    for (size_t i = 0; i < YM_ARRAY_LEN(bad); i++) {
+        f.h[f.n - 1].value = ym_str_from(bad[i]);
+        ASSERT_EQ(ym_ws_check_handshake(&f.req, ym_ws_origin_same_host, NULL, &hs), 403);
+    }
 }
 
 /* ---- connection core over a fake transport ---- */
@@ -557,6 +576,7 @@ int main(void)
     RUN(handshake_rejections);
     RUN(handshake_protocol_list_limits);
     RUN(handshake_origin_hook);
+    RUN(origin_same_host_policy);
     RUN(echo_ping_pong_and_clean_close);
     RUN(empty_close_is_echoed_empty);
     RUN(protocol_errors_fail_with_code);
