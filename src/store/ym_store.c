@@ -290,12 +290,16 @@ static void worker_push(worker_t *w, job_t *j)
 {
     j->next = NULL;
     pthread_mutex_lock(&w->mu);
+    /* Only an empty queue can have the worker asleep on it: a worker that finds
+     * work re-checks the queue before it waits again. */
+    bool was_empty = w->head == NULL;
     if (w->tail)
         w->tail->next = j;
     else
         w->head = j;
     w->tail = j;
-    pthread_cond_signal(&w->cv);
+    if (was_empty)
+        pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
 
