@@ -1,0 +1,67 @@
+/* ym_conformance.c: the --conformance endpoints (see ym_conformance.h). */
+#include "main/ym_conformance.h"
+
+#include "base/ym_log.h"
+#include "eio/ym_eio.h"
+#include "sio/ym_sio_conformance.h"
+#include "ws/ym_ws.h"
+
+#include <errno.h>
+
+static ym_eio_server_t *g_eio;
+static ym_sio_t *g_sio;
+
+/* The Engine.IO suite's echo: a message goes back on the same session as it came. */
+static void eio_echo(ym_eio_session_t *s, const char *data, size_t len, bool binary, void *ud)
+{
+    (void)ud;
+    ym_eio_send(s, data, len, binary);
+}
+
+int ym_conformance_wire(uv_loop_t *loop, ym_http_server_t *http)
+{
+    static const ym_eio_handlers_t echo = { .on_message = eio_echo };
+    const ym_eio_config_t cfg = {
+        .path = "/engine.io/",
+        .ping_interval_ms = 300,
+        .ping_timeout_ms = 200,
+        .max_payload = 1000000,
+    };
+    g_eio = ym_eio_server_new(loop, http, &cfg, &echo);
+    if (!g_eio) {
+        ym_log_error("conformance: cannot create the Engine.IO echo server");
+        return -EINVAL;
+    }
+    ym_http_route(http, "/ws-echo", 0, ym_ws_echo_handler, NULL);
+
+    /* ---- Socket.IO (owned by the sio layer) --------------------------------
+     * Wire /socket.io/ here with namespaces "/" and "/custom" and the
+     * behaviours of socketio-protocol-notes.md §3 (pingInterval 300,
+     * pingTimeout 200, connectTimeout 1000, recovery off), and release it in
+     * ym_conformance_unwire() below.
+     * ------------------------------------------------------------------------ */
+    const ym_sio_config_t sio_cfg = {
+        .ping_interval_ms = 300,
+        .ping_timeout_ms = 200,
+        .max_payload = 1000000,
+        .connect_timeout_ms = 1000,
+    };
+    g_sio = ym_sio_new(loop, http, &sio_cfg);
+    if (!g_sio) {
+        ym_log_error("conformance: cannot create the Socket.IO server");
+        return -EINVAL;
+    }
+    /* "/", "/custom" for the suite, plus test-only "/test" and "/refuse". */
+    ym_sio_conformance_setup(g_sio);
+
+    return 0;
+}
+
+void ym_conformance_unwire(void)
+{
+    /* ---- Socket.IO teardown goes here (before the Engine.IO servers). ---- */
+    ym_sio_free(g_sio);
+    g_sio = NULL;
+    ym_eio_server_free(g_eio);
+    g_eio = NULL;
+}
