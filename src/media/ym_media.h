@@ -63,7 +63,8 @@ typedef struct ym_media_frames ym_media_frames_t;
 ym_media_frames_t *ym_media_frames_new(const ym_media_config_t *cfg);
 void ym_media_frames_free(ym_media_frames_t *f);                  /* NULL is fine */
 size_t ym_media_frames_count(const ym_media_frames_t *f);
-/* The bytes of frame i (0-based), borrowed from f. */
+/* The bytes of frame i (0-based), borrowed from f; NULL and *len = 0 when i
+ * is out of range. */
 const void *ym_media_frames_get(const ym_media_frames_t *f, size_t i, size_t *len);
 
 /* Appends a copy of one JPEG. The limits are checked before anything is
@@ -101,7 +102,8 @@ typedef struct ym_media_encoder ym_media_encoder_t;
  * first frame's original JPEG bytes): ym_rbuf_unref() them when done. On
  * failure err is the reason (valid only during the call: "frame 2: not a
  * JPEG", "timeout", "cancelled", ...) and webm and poster are NULL. The
- * callback may call ym_media_encode() and ym_media_encoder_close(). */
+ * callback may call ym_media_encode() (which returns -ECANCELED once the
+ * encoder is closing) and ym_media_encoder_close(). */
 typedef void (*ym_media_done_cb)(const char *err, ym_rbuf_t *webm, ym_rbuf_t *poster, void *ud);
 
 /* Creates an encoder that runs clips on loop's worker pool. cfg is copied

@@ -97,6 +97,7 @@ typedef struct probe {
     int64_t duration_ms;     /* the container's Duration */
     int64_t end_ms;          /* max(pts + duration) over the packets */
     int64_t first_pts_ms;
+    int64_t pts_ms[YM_MEDIA_FRAMES_CAP];  /* of the first packets, in order */
 } probe_t;
 
 /* Demuxes and decodes a WebM held in memory. */
@@ -138,6 +139,8 @@ static probe_t probe_webm(const void *data, size_t len)
             int64_t dur = av_rescale_q(pkt->duration, st->time_base, (AVRational){ 1, 1000 });
             if (pr.first_pts_ms < 0)
                 pr.first_pts_ms = pts;
+            if (pr.packets <= YM_MEDIA_FRAMES_CAP)
+                pr.pts_ms[pr.packets - 1] = pts;
             pr.end_ms = YM_MAX(pr.end_ms, pts + dur);
             ASSERT_EQ(avcodec_send_packet(dc, pkt), 0);
             av_packet_unref(pkt);
@@ -179,6 +182,9 @@ static void check_clip(const ym_media_config_t *cfg, int n, int w, int h, int su
     ASSERT_EQ(pr.decoded, n);
     ASSERT_EQ(pr.keyframes, 1);
     ASSERT_EQ(pr.first_pts_ms, 0);
+    /* Evenly spaced frames: each shows for frame_ms, so the loop is smooth. */
+    for (int i = 0; i < n; i++)
+        ASSERT_EQ(pr.pts_ms[i], (int64_t)i * c.frame_ms);
     int64_t want = (int64_t)n * c.frame_ms;
     /* Within one frame, as the brief allows; in practice it is exact. */
     if (pr.duration_ms < want - (int64_t)c.frame_ms || pr.duration_ms > want + (int64_t)c.frame_ms)
