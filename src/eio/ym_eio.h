@@ -56,12 +56,18 @@ typedef struct ym_eio_handlers {
  * transports disabled, no path). Released with ym_eio_server_free(). */
 ym_eio_server_t *ym_eio_server_new(uv_loop_t *loop, ym_http_server_t *http, const ym_eio_config_t *cfg,
                                    const ym_eio_handlers_t *h);
+/* Start of a graceful shutdown, before the HTTP server's: new handshakes get
+ * 503, every session is closed with "server shutting down" (held GETs are
+ * answered with a close packet at once, WebSockets get a close frame), so the
+ * HTTP layer does not wait for long-polls. on_close runs from the loop as
+ * usual. Idempotent; ym_eio_server_free() is still needed afterwards. */
+void ym_eio_server_shutdown(ym_eio_server_t *srv);
 /* Closes all sessions (on_close with "server shutting down" runs for each,
  * synchronously here, since the server is going away), answers held GETs,
  * closes the WebSockets and frees the server once its handles are closed
  * (the loop must run once more). Not from inside one of its own handlers.
- * The http route stays registered but answers 503 afterwards only if the http
- * server outlives this one; free the http server first or together. */
+ * The http route stays registered with a pointer to srv: call this only once
+ * the HTTP server dispatches no more requests (after its shutdown is done). */
 void ym_eio_server_free(ym_eio_server_t *srv);
 
 /* Queues one message packet (copies data). Returns 0, -EPIPE if the session is

@@ -57,6 +57,7 @@ struct ym_eio_server {
     ym_eio_session_t *close_head, **close_tail;
     uv_idle_t idle;
     unsigned handles;              /* open uv handles (idle + session timers) */
+    bool shutting_down;            /* no new sessions */
     bool freeing;
 };
 
@@ -738,8 +739,8 @@ static ym_http_result_t eio_route(ym_http_req_t *req, void *ud)
               memcmp(req->path.p, srv->path, pl - 1) == 0))
             return YM_HTTP_NEXT;
     }
-    if (srv->freeing)
-        return respond_code(srv, req, 503, 4, "Forbidden");
+    if (srv->freeing || srv->shutting_down)
+        return respond_code(srv, req, 503, 4, "Server shutting down");
     if (ym_str_eq_lit(req->method, "OPTIONS")) {
         char hdr[512];
         cors_headers(srv, req, hdr, sizeof(hdr));
@@ -825,13 +826,26 @@ static void idle_closed_cb(uv_handle_t *h)
     }
 }
 
+static void close_all(ym_eio_server_t *srv)
+{
+    for (size_t i = 0; i < srv->nbuckets; i++)
+        while (srv->buckets[i])
+            session_close(srv->buckets[i], "server shutting down", "1");
+}
+
+void ym_eio_server_shutdown(ym_eio_server_t *srv)
+{
+    if (!srv)
+        return;
+    srv->shutting_down = true;
+    close_all(srv);
+}
+
 void ym_eio_server_free(ym_eio_server_t *srv)
 {
     if (!srv)
         return;
-    for (size_t i = 0; i < srv->nbuckets; i++)
-        while (srv->buckets[i])
-            session_close(srv->buckets[i], "server shutting down", "1");
+    close_all(srv);
     run_flushes(srv);
     run_closes(srv);
     srv->freeing = true;

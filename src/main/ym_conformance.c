@@ -57,6 +57,12 @@ int ym_conformance_wire(uv_loop_t *loop, ym_http_server_t *http)
     return 0;
 }
 
+void ym_conformance_shutdown(void)
+{
+    /* ---- Socket.IO shutdown goes here (before the Engine.IO servers). ---- */
+    ym_eio_server_shutdown(g_eio);
+}
+
 void ym_conformance_unwire(void)
 {
     /* ---- Socket.IO teardown goes here (before the Engine.IO servers). ---- */

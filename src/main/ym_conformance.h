@@ -17,6 +17,9 @@
 /* Registers the routes on http. Returns 0, or -EINVAL if a server could not be
  * created (logged). */
 int ym_conformance_wire(uv_loop_t *loop, ym_http_server_t *http);
+/* Start of a graceful shutdown (before ym_http_server_shutdown): closes every
+ * session so that held long-polls are answered at once. */
+void ym_conformance_shutdown(void);
 /* Closes every session and frees the servers. Call after the HTTP server has
  * stopped dispatching requests (ym_http_server_shutdown done) and before
  * ym_http_server_free; the loop must run once more to release handles.
