@@ -102,6 +102,8 @@ static void on_signal(uv_signal_t *h, int signum)
     y->stopping = true;
     ym_log_info("%s: shutting down (deadline %llu ms)", signum == SIGINT ? "SIGINT" : "SIGTERM",
                 (unsigned long long)y->cfg.shutdown_timeout_ms);
+    if (y->cfg.conformance)
+        ym_conformance_shutdown(); /* answers held long-polls so HTTP need not wait for them */
     ym_http_server_shutdown(y->http, y->cfg.shutdown_timeout_ms, shutdown_done, y);
 }
 
