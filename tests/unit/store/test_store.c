@@ -26,6 +26,7 @@ typedef struct ack {
     int calls;
     int status;
     bool duplicate;
+    bool stored_null;
     int64_t id;
     int64_t ts;
     char text[256];
@@ -37,6 +38,7 @@ static void on_ack(int status, const ym_store_msg_t *m, bool dup, void *ud)
     a->calls++;
     a->status = status;
     a->duplicate = dup;
+    a->stored_null = m == NULL;
     if (m) {
         a->id = m->id;
         a->ts = m->ts_ms;
@@ -160,6 +162,7 @@ TEST(insert_and_read_back)
     ASSERT_EQ(a1.calls, 1);
     ASSERT_EQ(a1.status, 0);
     ASSERT(!a1.duplicate);
+    ASSERT(!a1.stored_null);
     ASSERT(a1.id > 0);
     ASSERT_EQ(a1.ts, 1700000000000LL);   /* ts 0 in the request = the store's clock */
     ASSERT_STR_EQ(a1.text, "hello");
@@ -430,6 +433,37 @@ TEST(group_commit)
     sem_destroy(&gate);
 }
 
+/* A backend whose append transactions fail (as on a full disk). */
+static int failing_append(void *h, ym_store_append_item_t *items, size_t n)
+{
+    return -ENOSPC;
+}
+
+TEST(failed_transaction_reports_error_and_stores_nothing)
+{
+    ym_store_backend_t failing = ym_store_sqlite_backend;
+    failing.append_batch = failing_append;
+    fixture_t f;
+    fx_init(&f);
+    f.cfg.backend = &failing;
+    fx_open(&f);
+    ack_t a;
+    ASSERT_EQ(append_sync(&f, msg("room", "ann", "cid", "lost"), &a), 0);
+    ASSERT_EQ(a.calls, 1);
+    ASSERT_EQ(a.status, -ENOSPC);
+    ASSERT(a.stored_null);
+    ASSERT(!a.duplicate);
+    ym_store_stats_t s;
+    ym_store_get_stats(f.st, &s);
+    ASSERT_EQ(s.failed, 1);
+    ASSERT_EQ(s.appended, 0);
+    ASSERT_EQ(s.transactions, 0);
+    ASSERT_EQ(s.pending, 0);
+    fx_close(&f);
+    ASSERT_EQ(sql_int(f.path, "SELECT count(*) FROM messages"), 0);
+    fx_done(&f);
+}
+
 TEST(limits_and_queue_bound)
 {
     fixture_t f;
@@ -627,6 +661,7 @@ int main(void)
     RUN(expiry_sweep_deletes_rows_and_clips);
     RUN(idempotent_retry);
     RUN(group_commit);
+    RUN(failed_transaction_reports_error_and_stores_nothing);
     RUN(limits_and_queue_bound);
     RUN(close_flushes_pending_then_refuses);
     RUN(close_from_callback);
