@@ -231,7 +231,7 @@ void ym_http__end_response(ym_http_req_t *req)
     ym_http_conn_t *hc = r->hc;
     ym_http_server_t *s = hc->s;
     access_log(s, hc->c, r->pub.method, r->pub.target, r->status, r->bytes, r->start_ms);
-    bool keep = r->pub.keep_alive;
+    bool keep = r->pub.keep_alive && !s->shutting_down && !hc->close_when_done;
     hc->cur = NULL;
     req_free(r);
     hc->state = HC_IDLE;
