@@ -33,7 +33,9 @@ void ym_app_config_defaults(ym_app_config_t *cfg)
 json_t *ym_app__args(const ym_sio_args_t *args)
 {
     json_error_t jerr;
-    json_t *v = json_loadb(args->json, args->json_len, 0, &jerr);
+    /* NUL is allowed through so that it meets the text checks (a clear
+     * "control characters" error); every string is then used with its length. */
+    json_t *v = json_loadb(args->json, args->json_len, JSON_ALLOW_NUL, &jerr);
     if (v && !json_is_array(v)) {
         json_decref(v);
         return NULL;
