@@ -27,7 +27,7 @@ void ym_buf_append(ym_buf_t *b, const void *p, size_t n);
 void ym_buf_append_str(ym_buf_t *b, const char *s);
 void ym_buf_append_byte(ym_buf_t *b, char c);
 void ym_buf_appendf(ym_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ym_buf_vappendf(ym_buf_t *b, const char *fmt, va_list ap);
+void ym_buf_vappendf(ym_buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void ym_buf_consume(ym_buf_t *b, size_t n);                /* drop n bytes from the front */
 void ym_buf_reset(ym_buf_t *b);                            /* len = 0, keeps memory */
 void ym_buf_free(ym_buf_t *b);                             /* frees memory, back to YM_BUF_INIT */
