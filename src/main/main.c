@@ -5,6 +5,8 @@
 #include "base/ym_log.h"
 #include "http/ym_http.h"
 #include "main/ym_conformance.h"
+#include "app/ym_app.h"
+#include "yoom/sio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +19,8 @@ typedef struct yoom {
     ym_config_t cfg;
     uv_loop_t *loop;
     ym_http_server_t *http;
+    ym_sio_t *sio;      /* the app's Socket.IO server (not in conformance mode) */
+    ym_app_t *app;
     uv_signal_t sigint, sigterm;
     bool stopping;
     int exit_code;
@@ -71,6 +75,23 @@ static int wire_layers(yoom_t *y)
     /* Routes of the upper layers go here, e.g. ym_http_route(y->http, "/socket.io/", ...). */
     if (c->conformance && (rc = ym_conformance_wire(y->loop, y->http)) != 0)
         return rc;
+    if (!c->conformance) {
+        ym_sio_config_t sc = { .max_send_backlog = c->max_send_backlog };
+        y->sio = ym_sio_new(y->loop, y->http, &sc);
+        if (!y->sio) {
+            ym_log_error("cannot create the Socket.IO server");
+            return -EINVAL;
+        }
+        ym_app_config_t ac = {
+            .max_room_members = c->max_room_members,
+            .max_rooms = c->max_rooms,
+            .max_room_name_chars = c->max_room_name_chars,
+            .max_nickname_chars = c->max_nickname_chars,
+            .max_message_chars = c->max_message_chars,
+            .web_root = c->web_root,
+        };
+        y->app = ym_app_new(y->loop, y->http, y->sio, &ac);
+    }
     return 0;
 }
 
@@ -79,6 +100,12 @@ static void unwire_layers(yoom_t *y)
 {
     if (y->cfg.conformance)
         ym_conformance_unwire();
+    /* The app first: it detaches from the namespace that ym_sio_free tears down. */
+    ym_app_free(y->app);
+    y->app = NULL;
+    if (y->sio)
+        ym_sio_free(y->sio);
+    y->sio = NULL;
     ym_http_server_free(y->http);
     y->http = NULL;
 }

@@ -32,6 +32,11 @@ typedef struct ym_config {
     uint64_t max_send_backlog;
     uint64_t max_connections;
     uint64_t shutdown_timeout_ms;
+    uint64_t max_room_members;     /* app: see src/app/ym_app.h */
+    uint64_t max_rooms;
+    uint64_t max_room_name_chars;
+    uint64_t max_nickname_chars;
+    uint64_t max_message_chars;
     bool quiet;
     bool conformance;
     bool help;
