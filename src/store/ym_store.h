@@ -138,7 +138,7 @@ int ym_store_open(uv_loop_t *loop, const ym_store_config_t *cfg, ym_store_t **ou
  * it may call any ym_store_* function, including ym_store_close. */
 typedef void (*ym_store_append_cb)(int status, const ym_store_msg_t *stored, bool duplicate, void *ud);
 
-/* Queues msg for the next transaction. Copies msg (and its clip); cb is called
+/* Queues msg for the next transaction. Copies msg (and its clip); cb (required) is called
  * exactly once, after the commit. Loop thread. Fails synchronously (cb not
  * called) with -EINVAL (missing room/sender, invalid UTF-8), -EMSGSIZE (a limit
  * above), -EBUSY (queue full: max_queue or max_queue_bytes) or -ECANCELED
