@@ -272,6 +272,20 @@ describe('message', () => {
     await c.closed();
   });
 
+  test('websocket: a message over maxPayload closes with 1009', async () => {
+    const c = openWs('EIO=4&transport=websocket');
+    await c.next();
+    const code = new Promise((resolve) => c.ws.once('close', (cc) => resolve(cc)));
+    c.send('4' + 'x'.repeat(1000000));
+    await c.closed();
+    assert.equal(await code, 1009);
+  });
+
+  test('websocket transport over plain HTTP (no Upgrade) → 400', async () => {
+    const r = await req('GET', 'EIO=4&transport=websocket');
+    assert.equal(r.status, 400);
+  });
+
   test('websocket: a client ping is a protocol error', async () => {
     const c = openWs('EIO=4&transport=websocket');
     await c.next();
