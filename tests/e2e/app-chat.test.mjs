@@ -68,6 +68,11 @@ test('two people chat in a room from the lobby; hostile names stay text', { time
     assert.equal(await alice.textContent('#room-title'), 'Team sync');
     assert.deepEqual(await memberNames(alice), ['Alice']);
     assert.match(await alice.inputValue('#room-link'), /\/r\/Team%20sync$/);
+    // The copy button puts the link on the clipboard.
+    await alice.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
+    await alice.click('#copy-link');
+    await alice.waitForSelector('#toast:not([hidden])', { timeout: T });
+    assert.equal(await alice.evaluate(() => navigator.clipboard.readText()), `${srv.url}/r/Team%20sync`);
 
     // The lobby shows the room live, with its count.
     await waitText(watcher, '#room-list .room-item', '1 person');

@@ -1,5 +1,5 @@
 // The lobby: your name, the live room list with counts, create/join a room.
-import { $, el, clear, setText } from './dom.js';
+import { $, el, clear, setText, lockIcon } from './dom.js';
 import { socket, request } from './socket.js';
 import { getName, setName } from './store.js';
 
@@ -17,7 +17,7 @@ function renderRooms(rooms) {
         el('span', { class: 'room-item-name', text: r.name }),
         el('span', { class: 'room-item-meta' },
           el('span', { class: 'room-item-count', text: label }),
-          r.locked ? el('span', { class: 'lock small', text: '🔒 Locked' }) : null)),
+          r.locked ? el('span', { class: 'lock small' }, lockIcon(), 'Locked') : null)),
       el('button', {
         class: 'btn',
         text: 'Join',
