@@ -80,6 +80,7 @@ typedef struct client {
     ym_buf_t in;
     bool done;       /* a whole response arrived */
     bool closed;     /* handle closed */
+    bool keep_open;  /* read on after the head until the server closes (101) */
     int status;
     const char *body;
     size_t body_len;
@@ -112,7 +113,8 @@ static void client_parse(client_t *c)
     c->body = c->in.data + c->head_len;
     c->body_len = cl;
     c->done = true;
-    uv_close((uv_handle_t *)&c->tcp, client_close_cb);
+    if (!c->keep_open)
+        uv_close((uv_handle_t *)&c->tcp, client_close_cb);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
@@ -248,7 +250,7 @@ static int poll_get(const char *sid, char *body, size_t cap)
 
 static const char *const origins[] = { "https://ok.example", NULL };
 
-static void setup(size_t backlog)
+static void setup(size_t backlog, uint32_t upgrade_timeout_ms)
 {
     loop = ym_xmalloc(sizeof *loop);
     ASSERT_EQ(uv_loop_init(loop), 0);
@@ -262,6 +264,7 @@ static void setup(size_t backlog)
         .ping_timeout_ms = 60000,
         .max_payload = 10000,
         .max_send_backlog = backlog,
+        .upgrade_timeout_ms = upgrade_timeout_ms,
         .cors_origins = origins,
     };
     ym_eio_handlers_t h = { on_open, on_message, on_close, NULL };
@@ -293,7 +296,7 @@ static void teardown(void)
 
 TEST(lifecycle_and_deferred_close)
 {
-    setup(0);
+    setup(0, 0);
     char sid[21], body[512];
     handshake(sid);
     ASSERT_EQ(opened, 1);
@@ -316,7 +319,7 @@ TEST(lifecycle_and_deferred_close)
 
 TEST(cors_allowlist)
 {
-    setup(0);
+    setup(0, 0);
     char hdr[1024];
     ASSERT_EQ(request(NULL, 0, hdr, sizeof hdr,
                       "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nOrigin: https://ok.example\r\n"
@@ -348,7 +351,7 @@ TEST(cors_allowlist)
 
 TEST(shared_packet_to_two_sessions)
 {
-    setup(0);
+    setup(0, 0);
     char a[21], b[21], body[512];
     handshake(a);
     handshake(b);
@@ -364,7 +367,7 @@ TEST(shared_packet_to_two_sessions)
 
 TEST(send_backlog_cap_drops_the_session)
 {
-    setup(300);
+    setup(300, 0);
     char sid[21], body[512];
     handshake(sid);
     ASSERT_EQ(post(sid, "4flood", body, sizeof body), 200);
@@ -376,7 +379,7 @@ TEST(send_backlog_cap_drops_the_session)
 
 TEST(held_poll_answered_on_send_and_on_shutdown)
 {
-    setup(0);
+    setup(0, 0);
     char sid[21], body[512];
     handshake(sid);
     client_t c;
@@ -408,7 +411,7 @@ TEST(held_poll_answered_on_send_and_on_shutdown)
 
 TEST(bad_requests)
 {
-    setup(0);
+    setup(0, 0);
     char body[512];
     ASSERT_EQ(request(body, sizeof body, NULL, 0, GET("EIO=4&transport=websocket")), 400); /* not an upgrade */
     ASSERT_EQ(request(body, sizeof body, NULL, 0, GET("EIO=4&transport=polling&sid=")), 400);
@@ -425,6 +428,40 @@ TEST(bad_requests)
     teardown();
 }
 
+TEST(upgrade_timeout_keeps_polling)
+{
+    setup(0, 100);
+    char sid[21], body[512];
+    handshake(sid);
+    client_t g, w;
+    client_start(&g, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", sid);
+    for (int i = 0; i < 20; i++)
+        uv_run(loop, UV_RUN_NOWAIT);
+    ASSERT(!g.done);
+    client_start(&w, "GET /engine.io/?EIO=4&transport=websocket&sid=%s HTTP/1.1\r\nHost: x\r\n"
+                     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", sid);
+    w.keep_open = true;
+    run_until(&w.done);
+    ASSERT_EQ(w.status, 101);
+    /* The probe releases the held poll with a noop. */
+    run_until(&g.done);
+    ASSERT_MEM_EQ(g.body, g.body_len, "6", 1);
+    run_until(&g.closed);
+    client_free(&g);
+    /* No "2probe"/"5" within 100 ms: the probe gets a close frame and goes. */
+    run_until(&w.closed);
+    ASSERT(w.in.len > w.head_len);
+    ASSERT_EQ((unsigned char)w.in.data[w.head_len], 0x88);
+    client_free(&w);
+    /* The session itself is still there, on polling. */
+    ASSERT_EQ(closed, 0);
+    ASSERT_EQ(post(sid, "4still", body, sizeof body), 200);
+    ASSERT_EQ(poll_get(sid, body, sizeof body), 200);
+    ASSERT_STR_EQ(body, "4still");
+    teardown();
+}
+
 int main(void)
 {
     RUN(lifecycle_and_deferred_close);
@@ -433,5 +470,6 @@ int main(void)
     RUN(send_backlog_cap_drops_the_session);
     RUN(held_poll_answered_on_send_and_on_shutdown);
     RUN(bad_requests);
+    RUN(upgrade_timeout_keeps_polling);
     return test_report();
 }
