@@ -29,8 +29,8 @@ after(async () => {
 });
 
 // A fresh person: own context (own localStorage), failing on any alert or page error.
-async function person(viewport = { width: 1280, height: 800 }) {
-  const ctx = await browser.newContext({ viewport });
+async function person(viewport = { width: 1280, height: 800 }, colorScheme = 'light') {
+  const ctx = await browser.newContext({ viewport, colorScheme });
   const page = await ctx.newPage();
   page.problems = [];
   page.on('dialog', async (d) => { page.problems.push(`dialog: ${d.message()}`); await d.dismiss(); });
@@ -144,7 +144,7 @@ test('two people chat in a room from the lobby; hostile names stay text', { time
 });
 
 test('a locked room asks for its password; Escape closes the dialog', { timeout: 60000 }, async () => {
-  const owner = await person();
+  const owner = await person(undefined, 'dark');
   const guest = await person();
   try {
     await owner.goto(`${srv.url}/`);
@@ -176,6 +176,11 @@ test('a locked room asks for its password; Escape closes the dialog', { timeout:
     await guest.waitForSelector('#room:not([hidden]) #member-list li:nth-child(2)', { timeout: T });
     await waitText(owner, '#messages .notice', 'Guest joined.');
     await shot(guest, 'locked-room');
+    await shot(owner, 'room-dark');
+    // Dark mode really is dark: the page background follows prefers-color-scheme.
+    const bg = await owner.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = bg.match(/\d+/g).map(Number);
+    assert.ok(r + g + b < 150, `dark background, got ${bg}`);
     for (const p of [owner, guest]) assert.deepEqual(p.problems, []);
   } finally {
     for (const p of [owner, guest]) await p.context().close();
