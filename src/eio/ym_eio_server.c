@@ -22,7 +22,8 @@ enum { S_OPEN = 0, S_CLOSING = 1 };
 struct ym_eio_session {
     ym_eio_server_t *srv;
     ym_eio_session_t *hnext;       /* sid hash chain */
-    ym_eio_session_t *work_next;   /* flush or close list */
+    ym_eio_session_t *flush_next;  /* flush list (while flush_listed) */
+    ym_eio_session_t *close_next;  /* close list (while closing) */
     void *data;
     uint8_t transport;
     uint8_t state;
@@ -238,9 +239,19 @@ static void session_close(ym_eio_session_t *s, const char *reason, const char *g
         ym_ws_close(s->ws, YM_WS_CLOSE_NORMAL, NULL);
         s->ws = NULL;
     }
-    s->work_next = NULL;
+    if (s->flush_listed) {
+        /* Freed after the close pass: it must not stay on the flush list. */
+        for (ym_eio_session_t **pp = &srv->flush_head; *pp; pp = &(*pp)->flush_next) {
+            if (*pp == s) {
+                *pp = s->flush_next;
+                break;
+            }
+        }
+        s->flush_listed = false;
+    }
+    s->close_next = NULL;
     *srv->close_tail = s;
-    srv->close_tail = &s->work_next;
+    srv->close_tail = &s->close_next;
     start_idle(srv);
     ym_log_debug("eio %s: closing (%s)", s->sid, reason);
 }
@@ -262,7 +273,7 @@ static void run_closes(ym_eio_server_t *srv)
 {
     ym_eio_session_t *s;
     while ((s = srv->close_head) != NULL) {
-        srv->close_head = s->work_next;
+        srv->close_head = s->close_next;
         if (!srv->close_head)
             srv->close_tail = &srv->close_head;
         if (s->opened && srv->h.on_close)
@@ -275,8 +286,8 @@ static void run_flushes(ym_eio_server_t *srv)
 {
     ym_eio_session_t *s;
     while ((s = srv->flush_head) != NULL) {
-        srv->flush_head = s->work_next;
-        s->work_next = NULL;
+        srv->flush_head = s->flush_next;
+        s->flush_next = NULL;
         s->flush_listed = false;
         if (s->state == S_OPEN && s->get && s->qlen > 0 && !s->upgrading)
             flush_get(s, NULL);
@@ -323,7 +334,7 @@ static int session_enqueue(ym_eio_session_t *s, ym_eio_packet_t *p)
     s->qbytes += sz;
     if (s->get && !s->flush_listed) {
         s->flush_listed = true;
-        s->work_next = s->srv->flush_head;
+        s->flush_next = s->srv->flush_head;
         s->srv->flush_head = s;
         start_idle(s->srv);
     }

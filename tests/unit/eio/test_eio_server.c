@@ -47,6 +47,13 @@ static void on_message(ym_eio_session_t *s, const char *data, size_t len, bool b
     } else if (len == 9 && memcmp(data, "broadcast", 9) == 0) {
         for (int i = 0; i < nsessions; i++)
             ASSERT_EQ(ym_eio_send_packet(sessions[i], shared_pkt), 0);
+    } else if (len == 5 && memcmp(data, "cross", 5) == 0) {
+        /* Both sessions go on the flush list, then this one closes: the other
+         * must still be flushed (the lists must not get tangled). */
+        ym_eio_session_t *other = sessions[0] == s ? sessions[1] : sessions[0];
+        ASSERT_EQ(ym_eio_send(other, "for-other", 9, false), 0);
+        ASSERT_EQ(ym_eio_send(s, "for-me", 6, false), 0);
+        ym_eio_close(s, "cross");
     } else if (len == 5 && memcmp(data, "flood", 5) == 0) {
         static char big[200];
         memset(big, 'x', sizeof big);
@@ -462,6 +469,32 @@ TEST(upgrade_timeout_keeps_polling)
     teardown();
 }
 
+TEST(close_while_flush_pending)
+{
+    setup(0, 0);
+    char a[21], b[21], body[512];
+    handshake(a);
+    handshake(b);
+    client_t ga, gb;
+    client_start(&gb, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b);
+    client_start(&ga, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", a);
+    for (int i = 0; i < 20; i++)
+        uv_run(loop, UV_RUN_NOWAIT);
+    ASSERT(!ga.done && !gb.done);
+    ASSERT_EQ(post(a, "4cross", body, sizeof body), 200);
+    run_until(&gb.done);
+    ASSERT_MEM_EQ(gb.body, gb.body_len, "4for-other", 10);
+    run_until(&ga.done);
+    ASSERT_MEM_EQ(ga.body, ga.body_len, "4for-me\x1e" "1", 9); /* queued data, then the close packet */
+    run_until(&ga.closed);
+    run_until(&gb.closed);
+    client_free(&ga);
+    client_free(&gb);
+    ASSERT_EQ(closed, 1);
+    ASSERT_STR_EQ(last_close_reason, "cross");
+    teardown();
+}
+
 int main(void)
 {
     RUN(lifecycle_and_deferred_close);
@@ -471,5 +504,6 @@ int main(void)
     RUN(held_poll_answered_on_send_and_on_shutdown);
     RUN(bad_requests);
     RUN(upgrade_timeout_keeps_polling);
+    RUN(close_while_flush_pending);
     return test_report();
 }
