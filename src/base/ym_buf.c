@@ -111,7 +111,7 @@ ym_rbuf_t *ym_rbuf_copy(const void *p, size_t len)
 ym_rbuf_t *ym_rbuf_from_buf(ym_buf_t *b)
 {
     ym_rbuf_t *r = ym_rbuf_copy(b->data, b->len);
-    ym_buf_reset(b);
+    ym_buf_free(b);
     return r;
 }
 

@@ -43,7 +43,7 @@ typedef struct ym_rbuf {
 /* New rbuf with refs = 1 and len bytes of uninitialised data. len < 4 GiB. */
 ym_rbuf_t *ym_rbuf_new(size_t len);
 ym_rbuf_t *ym_rbuf_copy(const void *p, size_t len);
-/* Moves a ym_buf's bytes into a new rbuf; b is reset. */
+/* Moves a ym_buf's bytes into a new rbuf; b's memory is freed (b = YM_BUF_INIT). */
 ym_rbuf_t *ym_rbuf_from_buf(ym_buf_t *b);
 static inline ym_rbuf_t *ym_rbuf_ref(ym_rbuf_t *r) { r->refs++; return r; }
 void ym_rbuf_unref(ym_rbuf_t *r);                           /* frees at zero; NULL is fine */
