@@ -4,6 +4,8 @@
  *   app_rooms.c    the room registry: rooms, members, unique display names, passwords
  *   app_seed004.c  seed 004's chat protocol
  *   app_chat.c     yoom's own events (rooms:list, room:join, chat:send, ...)
+ *   app_call.c     call signalling: seed 004's video events and yoom's call:* events
+ *   app_ice.c      GET /api/ice-servers
  *   ym_app.c       wiring: handlers, per-socket state, disconnects, the /r/ route
  *
  * Threading: loop thread only. The registry (app_rooms.c, app_text.c) calls no
@@ -44,7 +46,14 @@ typedef struct ym_app_member {
     char *sid;          /* Socket.IO socket id (owned) */
     char *name;         /* display name, unique within the room (owned) */
     bool seed;          /* joined by seed 004's enter_room */
+    bool in_call;       /* joined the room's call (app_call.c) */
+    uint8_t call_media; /* YM_APP_MEDIA_* the member sends, while in_call */
 } ym_app_member_t;
+
+#define YM_APP_MEDIA_AUDIO  1u
+#define YM_APP_MEDIA_VIDEO  2u
+#define YM_APP_MEDIA_SCREEN 4u
+#define YM_APP_MAX_CANDIDATE_BYTES 4096   /* one ICE candidate line */
 
 typedef struct ym_app_room {
     char *name;                 /* owned */
@@ -142,5 +151,7 @@ json_t *ym_app__member_json(const ym_app_room_t *room, const ym_app_member_t *m)
 void ym_app__seed004_install(ym_app_t *app);
 void ym_app__seed004_disconnecting(ym_app_t *app, ym_sio_socket_t *s);
 void ym_app__chat_install(ym_app_t *app);
+void ym_app__call_install(ym_app_t *app);
+void ym_app__ice_install(ym_app_t *app);
 
 #endif

@@ -104,6 +104,8 @@ ym_app_member_t *ym_app__room_add(ym_app_room_t *room, const char *sid, const ch
     m->sid = ym_xstrdup(sid);
     m->name = name;
     m->seed = seed;
+    m->in_call = false;
+    m->call_media = 0;
     return m;
 }
 

@@ -341,6 +341,8 @@ ym_app_t *ym_app_new(uv_loop_t *loop, ym_http_server_t *http, ym_sio_t *sio, con
     ym_sio_nsp_set_handlers(app->nsp, &h);
     ym_app__seed004_install(app);
     ym_app__chat_install(app);
+    ym_app__call_install(app);
+    ym_app__ice_install(app);
     if (http)
         ym_http_route(http, "/r/", 0, on_room_page, app);
     return app;

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "http/ym_http.h"
+#include "rtc/ym_ice_servers.h"
 #include "yoom/sio.h"
 
 /* Limits, each a setting. A field left 0 (or NULL) takes the default shown. */
@@ -23,6 +24,10 @@ typedef struct ym_app_config {
     size_t max_room_members;      /* per room, seed and yoom clients together; default 16 */
     size_t max_rooms;             /* rooms existing at once; default 10000 */
     const char *web_root;         /* where index.html lives (for /r/<room>); default "./web" */
+    size_t max_sdp_bytes;         /* call signalling: one session description; default 65536 */
+    /* GET /api/ice-servers (src/rtc/ym_ice_servers.h). Its strings are not
+     * copied: they must outlive the app (main's come from argv). */
+    ym_ice_config_t ice;
 } ym_app_config_t;
 
 #define YM_APP_DEFAULT_ROOM_NAME_CHARS 64
@@ -30,6 +35,7 @@ typedef struct ym_app_config {
 #define YM_APP_DEFAULT_MESSAGE_CHARS   2000
 #define YM_APP_DEFAULT_ROOM_MEMBERS    16
 #define YM_APP_DEFAULT_ROOMS           10000
+#define YM_APP_DEFAULT_SDP_BYTES       65536
 
 typedef struct ym_app ym_app_t;
 
@@ -44,6 +50,10 @@ ym_app_t *ym_app_new(uv_loop_t *loop, ym_http_server_t *http, ym_sio_t *sio, con
  * per-socket state. Call BEFORE ym_sio_free() (sio's namespace must still
  * exist); sockets still connected then no longer reach the app. */
 void ym_app_free(ym_app_t *app);
+
+/* 0 if ice gives a usable ICE server list (TURN URLs of a known scheme,
+ * no control characters), else -EINVAL: for checking flags at startup. */
+int ym_app_ice_check(const ym_ice_config_t *ice);
 
 /* Counts, for status logs and tests. */
 size_t ym_app_room_count(const ym_app_t *app);

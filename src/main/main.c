@@ -6,6 +6,7 @@
 #include "http/ym_http.h"
 #include "main/ym_conformance.h"
 #include "app/ym_app.h"
+#include "rtc/ym_stun_server.h"
 #include "yoom/sio.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@ typedef struct yoom {
     ym_http_server_t *http;
     ym_sio_t *sio;      /* the app's Socket.IO server (not in conformance mode) */
     ym_app_t *app;
+    ym_stun_server_t *stun;  /* NULL with --no-stun or when its port was taken */
     uv_signal_t sigint, sigterm;
     bool stopping;
     int exit_code;
@@ -89,7 +91,30 @@ static int wire_layers(yoom_t *y)
             .max_nickname_chars = c->max_nickname_chars,
             .max_message_chars = c->max_message_chars,
             .web_root = c->web_root,
+            .max_sdp_bytes = c->max_sdp_bytes,
+            .ice = {
+                .turn_urls = c->turn_urls,
+                .turn_username = c->turn_username,
+                .turn_credential = c->turn_credential,
+                .turn_secret = c->turn_secret,
+                .turn_ttl = (unsigned)c->turn_ttl,
+            },
         };
+        if (ym_app_ice_check(&ac.ice) != 0) {
+            ym_log_error("--turn-urls must be turn:, turns: or stun: URLs, and TURN settings plain text");
+            return -EINVAL;
+        }
+        if (!c->no_stun) {
+            const char *sh = c->stun_host ? c->stun_host : c->host;
+            rc = ym_stun_server_start(y->loop, sh, (int)c->stun_port, &y->stun);
+            /* Not fatal: calls on one network need no STUN at all, and a
+             * second yoom on the machine should still start. */
+            if (rc != 0)
+                ym_log_warn("STUN server: cannot bind udp %s:%d: %s (the ICE list leaves it out)", sh,
+                            (int)c->stun_port, uv_strerror(rc));
+        }
+        ac.ice.stun_disabled = y->stun == NULL;
+        ac.ice.stun_port = y->stun ? ym_stun_server_port(y->stun) : 0;
         y->app = ym_app_new(y->loop, y->http, y->sio, &ac);
     }
     return 0;
@@ -103,6 +128,8 @@ static void unwire_layers(yoom_t *y)
     /* The app first: it detaches from the namespace that ym_sio_free tears down. */
     ym_app_free(y->app);
     y->app = NULL;
+    ym_stun_server_stop(y->stun);
+    y->stun = NULL;
     if (y->sio)
         ym_sio_free(y->sio);
     y->sio = NULL;

@@ -37,6 +37,15 @@ typedef struct ym_config {
     uint64_t max_room_name_chars;
     uint64_t max_nickname_chars;
     uint64_t max_message_chars;
+    uint64_t max_sdp_bytes;        /* call signalling: one session description */
+    uint64_t stun_port;            /* built-in STUN server (UDP); 0 = any free port */
+    const char *stun_host;         /* its address; NULL = the --host address */
+    bool no_stun;
+    const char *turn_urls;         /* optional TURN servers for the ICE list (src/rtc/ym_ice_servers.h) */
+    const char *turn_username;
+    const char *turn_credential;
+    const char *turn_secret;       /* shared secret: time-limited REST credentials */
+    uint64_t turn_ttl;
     bool quiet;
     bool conformance;
     bool help;
