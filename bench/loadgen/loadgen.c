@@ -852,7 +852,16 @@ static void worker_main(worker_t *w, int to_parent, int from_parent)
             if (t >= drain_until || (t > w->last_rx + 500000 && t > w->t_end + 500000))
                 break;
         }
-        int n = epoll_wait(w->ep, evs, 512, timeout);
+        int n;
+        if (w->sending && timeout > 0 && timeout < 50) {
+            /* Wake at the scheduled microsecond, not the next millisecond,
+             * so the schedule itself adds no latency. */
+            uint64_t due = w->c[w->heap[0]].next_due, t1 = now_us();
+            struct timespec ts = { 0, due > t1 ? (long)(due - t1) * 1000 : 0 };
+            n = epoll_pwait2(w->ep, evs, 512, &ts, NULL);
+        } else {
+            n = epoll_wait(w->ep, evs, 512, timeout);
+        }
         for (int i = 0; i < n; i++) {
             uint32_t id = evs[i].data.u32;
             if (id == UINT32_MAX) {

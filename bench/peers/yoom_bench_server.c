@@ -1,7 +1,7 @@
 /* yoom_bench_server.c: yoom's HTTP + Engine.IO + Socket.IO layers serving the
  * benchmark workload (src/main/ym_bench_mode.c), for use until `yoom --bench`
  * exists; bench/run.sh prefers the real binary when it has that flag.
- * Usage: yoom_bench_server PORT   (127.0.0.1; prints "listening on ..." on
+ * Usage: yoom_bench_server PORT | --port PORT   (127.0.0.1; prints "listening on ..." on
  * stderr like yoom; SIGTERM/SIGINT exit at once: a benchmark peer needs no
  * graceful shutdown). */
 #include "http/ym_http.h"
@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -21,7 +22,15 @@ static void on_signal(uv_signal_t *h, int signum)
 
 int main(int argc, char **argv)
 {
-    int port = argc > 1 ? atoi(argv[1]) : 0;
+    /* "PORT", or yoom's own "--port N" (other yoom flags are ignored), so
+     * the node test launcher can start this in place of `yoom --bench`. */
+    int port = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+            port = atoi(argv[++i]);
+        else if (argv[i][0] != '-' && (i == 1 || argv[i - 1][0] != '-'))
+            port = atoi(argv[i]);
+    }
     uv_loop_t *loop = uv_default_loop();
     ym_http_config_t hc = { .quiet = true };
     ym_net_config_t nc = { .max_connections = 1000000 };
