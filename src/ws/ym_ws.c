@@ -296,6 +296,9 @@ int ym_ws_send(ym_ws_t *ws, bool binary, const void *p, size_t len)
 {
     if (ws->close_sent || ws->closing || ws->gone)
         return -EPIPE;
+    /* An rbuf holds less than 4 GiB. */
+    if (len > UINT32_MAX - 10u)
+        return -EMSGSIZE;
     ym_rbuf_t *r = ym_ws_frame_build(binary ? YM_WS_OP_BINARY : YM_WS_OP_TEXT, p, len);
     ym_ws__enter(ws);
     int rc = queue(ws, r);
@@ -318,6 +321,12 @@ void ym_ws_close(ym_ws_t *ws, unsigned code, const char *reason)
 {
     if (ws->close_sent || ws->closing || ws->gone)
         return;
+    if (code && !ym_ws_close_code_valid(code)) {
+        /* 1005/1006/1015 and unassigned codes must not go on the wire: a strict
+         * peer would fail us with 1002. Caller bug, so say it loudly. */
+        ym_log_warn("ws: ym_ws_close with invalid code %u, sending 1011", code);
+        code = YM_WS_CLOSE_INTERNAL;
+    }
     ym_ws__enter(ws);
     send_close_frame(ws, code, reason);
     if (!ws->closing)

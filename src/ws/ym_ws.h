@@ -87,9 +87,10 @@ void ym_ws_accept_key(const char *key, size_t len, char out[29]);
  * on_close has then already run. */
 ym_ws_t *ym_ws_accept(ym_http_req_t *req, const ym_ws_handlers_t *h, void *ud, const ym_ws_config_t *cfg);
 
-/* Sends one message as a single frame. Returns 0, -EPIPE once a close frame was
- * sent or the connection is closing, or -ENOBUFS when the send backlog cap was
- * hit (the connection is then being dropped). */
+/* Sends one message as a single frame (p is copied). Returns 0, -EPIPE once a
+ * close frame was sent or the connection is closing, -EMSGSIZE for 4 GiB or
+ * more, or -ENOBUFS when the send backlog cap was hit (the connection is then
+ * being dropped). */
 int ym_ws_send(ym_ws_t *ws, bool binary, const void *p, size_t len);
 /* Queues a complete, already-framed message (e.g. from ym_ws_frame_build),
  * taking its own reference: the caller keeps its reference, so one rbuf can go
@@ -98,7 +99,8 @@ int ym_ws_send_frame(ym_ws_t *ws, ym_rbuf_t *preframed);
 /* Starts the close handshake: sends a close frame with code (and reason, cut to
  * 123 bytes) and waits up to close_timeout_ms for the peer's close frame, then
  * drops TCP. Further received data is ignored. Idempotent. code must be valid
- * for the wire (ym_ws_close_code_valid) or 0 for an empty close frame. */
+ * for the wire (ym_ws_close_code_valid) or 0 for an empty close frame; an
+ * invalid code is logged and replaced by 1011. */
 void ym_ws_close(ym_ws_t *ws, unsigned code, const char *reason);
 /* True once a close frame was sent or the connection is going away. */
 bool ym_ws_is_closing(const ym_ws_t *ws);

@@ -559,6 +559,19 @@ TEST(send_frame_shares_one_rbuf)
     fake_end(&b);
 }
 
+TEST(invalid_close_code_becomes_1011)
+{
+    fake_t f;
+    fake_open(&f, NULL);
+    ym_ws_close(f.ws, 1005, NULL);
+    assert_wire(&f, "CLOSE:1011|");
+    fake_end(&f);
+    fake_open(&f, NULL);
+    ym_ws_close(f.ws, 0, "reason dropped");
+    assert_wire(&f, "CLOSE:-|");
+    fake_end(&f);
+}
+
 TEST(send_failure_closes_transport)
 {
     fake_t f;
@@ -587,6 +600,7 @@ int main(void)
     RUN(protocol_error_with_synchronous_close);
     RUN(peer_vanishes_without_close);
     RUN(send_frame_shares_one_rbuf);
+    RUN(invalid_close_code_becomes_1011);
     RUN(send_failure_closes_transport);
     return test_report();
 }
