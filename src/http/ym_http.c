@@ -547,6 +547,23 @@ static void http_on_drain(ym_conn_t *c)
         ym_http__stream_drain(&hc->cur->pub);
 }
 
+/* The client half-closed: finish a file response in progress, then close;
+ * a held request is aborted; a request still arriving can never complete. */
+static void http_on_eof(ym_conn_t *c)
+{
+    ym_http_conn_t *hc = ym_conn_proto_data(c);
+    if (hc->state == HC_BUSY && hc->cur && hc->cur->stream) {
+        hc->close_when_done = true;   /* a file is being sent: let it finish */
+        return;
+    }
+    if (hc->state == HC_BUSY && hc->cur) {
+        /* A held request (a long-poll): the client is gone, abort it. */
+        ym_conn_close(c);
+        return;
+    }
+    ym_conn_close_after_flush(c);
+}
+
 static void http_on_close(ym_conn_t *c, int status)
 {
     ym_http_conn_t *hc = ym_conn_proto_data(c);
@@ -566,6 +583,7 @@ static const ym_conn_proto_t http_proto = {
     .on_read = http_on_read,
     .on_drain = http_on_drain,
     .on_close = http_on_close,
+    .on_eof = http_on_eof,
 };
 
 static void on_accept(ym_listener_t *l, ym_conn_t *c, void *ud)

@@ -489,6 +489,10 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             /* Let what we already queued (a response to the last request) go out. */
             if (c->flags & YM_CONN_LINGER)
                 conn_start_close(c, UV_EOF);
+            else if (c->flags & YM_CONN_CLOSE_AFTER)
+                ;   /* already closing once flushed */
+            else if (c->proto && c->proto->on_eof)
+                c->proto->on_eof(c);
             else if (c->backlog > 0)
                 ym_conn_close_after_flush(c);
             else

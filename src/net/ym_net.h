@@ -42,6 +42,11 @@ typedef struct ym_conn_proto {
      * negative errno (UV_EOF for a clean peer close). The connection is freed
      * after this returns; do not touch it afterwards. */
     void (*on_close)(ym_conn_t *c, int status);
+    /* Optional: the peer half-closed (no more input will come). Reading has
+     * stopped; the protocol closes the connection when it is done (e.g. after
+     * finishing the response in progress). When NULL, the connection closes
+     * once what is queued has been written. */
+    void (*on_eof)(ym_conn_t *c);
 } ym_conn_proto_t;
 
 typedef struct ym_net_config {

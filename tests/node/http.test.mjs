@@ -96,7 +96,9 @@ async function get(p, headers = {}, method = 'GET') {
 
 before(async () => {
   makeTree();
-  srv = await startYoom({ webRoot: root, args: ['--header-timeout-ms', '1500', '--keepalive-timeout-ms', '3000'] });
+  srv = await startYoom({ webRoot: root, args: ['--header-timeout-ms', '1500', '--keepalive-timeout-ms', '3000',
+    // Well below the 3 MiB test file: streaming must respect back-pressure.
+    '--max-send-backlog', '1048576'] });
 });
 
 after(async () => {
@@ -194,6 +196,35 @@ test('large file is served whole', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.headers['content-type'], 'application/octet-stream');
   assert.ok(r.body.equals(big));
+});
+
+test('a client that stops reading is not dropped and gets the whole large file', async () => {
+  const sock = net.connect(srv.port, '127.0.0.1');
+  const chunks = [];
+  const done = new Promise((resolve) => { sock.on('close', resolve); sock.on('error', resolve); });
+  await new Promise((r) => sock.on('connect', r));
+  sock.write('GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  await new Promise((resolve) => sock.once('data', (d) => { chunks.push(d); sock.pause(); resolve(); }));
+  await new Promise((r) => setTimeout(r, 1000));
+  sock.on('data', (d) => chunks.push(d));
+  sock.resume();
+  await done;
+  const rs = parseResponses(Buffer.concat(chunks));
+  assert.equal(rs.length, 1);
+  assert.ok(rs[0].body.equals(big), `got ${rs[0].body.length} of ${big.length}`);
+});
+
+test('a client that half-closes after its request still gets the whole response', async () => {
+  const sock = net.connect(srv.port, '127.0.0.1');
+  const chunks = [];
+  const done = new Promise((resolve) => { sock.on('close', resolve); sock.on('error', resolve); });
+  sock.on('data', (d) => chunks.push(d));
+  await new Promise((r) => sock.on('connect', r));
+  sock.end('GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+  await done;
+  const rs = parseResponses(Buffer.concat(chunks));
+  assert.equal(rs.length, 1);
+  assert.ok(rs[0].body.equals(big), `got ${rs[0].body.length} of ${big.length}`);
 });
 
 test('pipelining: 3 requests in one write → 3 responses in order', async () => {

@@ -235,7 +235,7 @@ static void up_close(ym_conn_t *c, int status)
     up_closes++;
 }
 
-static const ym_conn_proto_t up_proto = { "test-up", up_read, NULL, up_close };
+static const ym_conn_proto_t up_proto = { .name = "test-up", .on_read = up_read, .on_close = up_close };
 
 static ym_http_result_t up_handler(ym_http_req_t *req, void *ud)
 {

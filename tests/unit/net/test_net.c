@@ -175,7 +175,7 @@ static void any_drain(ym_conn_t *c)
     drains++;
 }
 
-static const ym_conn_proto_t line_proto = { "line", line_read, any_drain, any_close };
+static const ym_conn_proto_t line_proto = { .name = "line", .on_read = line_read, .on_drain = any_drain, .on_close = any_close };
 
 static void accept_with(ym_listener_t *l, ym_conn_t *c, void *ud)
 {
@@ -287,7 +287,7 @@ static ssize_t flood_read(ym_conn_t *c, const char *d, size_t n)
     return (ssize_t)n;
 }
 
-static const ym_conn_proto_t flood_proto = { "flood", flood_read, NULL, any_close };
+static const ym_conn_proto_t flood_proto = { .name = "flood", .on_read = flood_read, .on_close = any_close };
 
 TEST(backlog_cap_drops_slow_client)
 {
@@ -317,7 +317,7 @@ static ssize_t closing_read(ym_conn_t *c, const char *d, size_t n)
     return YM_EPROTO;
 }
 
-static const ym_conn_proto_t closing_proto = { "closing", closing_read, NULL, any_close };
+static const ym_conn_proto_t closing_proto = { .name = "closing", .on_read = closing_read, .on_close = any_close };
 
 TEST(close_inside_on_read)
 {
@@ -354,7 +354,7 @@ static ssize_t pause_read(ym_conn_t *c, const char *d, size_t n)
     return (ssize_t)n;
 }
 
-static const ym_conn_proto_t pause_proto = { "pause", pause_read, NULL, any_close };
+static const ym_conn_proto_t pause_proto = { .name = "pause", .on_read = pause_read, .on_close = any_close };
 
 static bool two_pause_reads(void *arg)
 {
@@ -403,7 +403,7 @@ static ssize_t b_read(ym_conn_t *c, const char *d, size_t n)
     return (ssize_t)n;
 }
 
-static const ym_conn_proto_t b_proto = { "b", b_read, NULL, any_close };
+static const ym_conn_proto_t b_proto = { .name = "b", .on_read = b_read, .on_close = any_close };
 
 static ssize_t a_read(ym_conn_t *c, const char *d, size_t n)
 {
@@ -416,7 +416,7 @@ static ssize_t a_read(ym_conn_t *c, const char *d, size_t n)
     return nl - d + 1;
 }
 
-static const ym_conn_proto_t a_proto = { "a", a_read, NULL, any_close };
+static const ym_conn_proto_t a_proto = { .name = "a", .on_read = a_read, .on_close = any_close };
 
 static bool b_has(void *arg)
 {
@@ -456,7 +456,7 @@ static ssize_t timer_read(ym_conn_t *c, const char *d, size_t n)
     return (ssize_t)n;
 }
 
-static const ym_conn_proto_t timer_proto = { "timer", timer_read, NULL, any_close };
+static const ym_conn_proto_t timer_proto = { .name = "timer", .on_read = timer_read, .on_close = any_close };
 
 TEST(timer_and_close_after_flush)
 {
