@@ -83,6 +83,8 @@ void ym_ws_accept_key(const char *key, size_t len, char out[29]);
  * go through the same frame decoder) and returns the connection. cfg may be
  * NULL (defaults); it is copied. h is copied; ud belongs to the caller.
  * Must be called from an HTTP handler, which then returns YM_HTTP_DONE.
+ * Bytes that arrived behind the request are fed after the handler returns, so
+ * ym_ws_set_userdata() right after accept is in time for the first message.
  * May also return NULL if the connection closed during the upgrade itself;
  * on_close has then already run. */
 ym_ws_t *ym_ws_accept(ym_http_req_t *req, const ym_ws_handlers_t *h, void *ud, const ym_ws_config_t *cfg);
