@@ -1,6 +1,7 @@
 /* app_chat.c: yoom's own events for its web UI (docs/PROTOCOL.md, "yoom's own
  * events"): the room list, joining and leaving, locking, chat messages. */
 #include "app/app_internal.h"
+#include "app/app_history.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,8 +122,10 @@ static void on_room_join(ym_sio_socket_t *s, const char *event, const ym_sio_arg
         json_t *members = json_array();
         for (size_t i = 0; i < room->n; i++)
             json_array_append_new(members, ym_app__member_json(room, &room->members[i]));
-        ym_app__ack_json(ack, json_pack("{s:b, s:o, s:O, s:o}", "ok", 1, "room", ym_app__room_json(room), "you",
-                                        you, "members", members));
+        /* The ack waits for the room's history (messages: [...]). */
+        ym_app__history_join_ack(app, room->name, ack,
+                                 json_pack("{s:b, s:o, s:O, s:o}", "ok", 1, "room", ym_app__room_json(room),
+                                           "you", you, "members", members));
     }
     ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
     ym_sio_bcast_to(&b, room->name);
@@ -208,6 +211,11 @@ static void on_chat_send(ym_sio_socket_t *s, const char *event, const ym_sio_arg
         goto out;
     }
     ym_app_text_err_t te = ym_app__text_clean(raw, tlen, app->cfg.max_message_chars, YM_APP_TEXT_MULTILINE, &text);
+    /* A clip alone is a message (app_clips.c). */
+    if (te == YM_APP_TEXT_EMPTY && ym_app__has_frames(o)) {
+        te = YM_APP_TEXT_OK;
+        text = ym_xstrdup("");
+    }
     if (te != YM_APP_TEXT_OK) {
         char err[160];
         if (te == YM_APP_TEXT_CONTROL)
@@ -215,6 +223,12 @@ static void on_chat_send(ym_sio_socket_t *s, const char *event, const ym_sio_arg
         else
             snprintf(err, sizeof(err), "Messages must be 1 to %zu characters.", app->cfg.max_message_chars);
         ym_app__ack_error(ack, err);
+        goto out;
+    }
+    /* With a store, the message is committed before it is acked or
+     * broadcast (app_history.c). */
+    if (app->cfg.store) {
+        ym_app__history_chat_send(app, s, room, o, text, args, ack);
         goto out;
     }
     char id[21];

@@ -109,6 +109,15 @@ struct ym_app {
     ym_app_rooms_t rooms;
     ym_app_sock_t socks;               /* list head */
     uint64_t msg_seq;
+    /* History and clips (app_history.h). */
+    ym_media_config_t media_cfg;        /* copy of cfg.media_cfg (or the defaults) */
+    struct ym_app_clips *clips;         /* GET /clips cache (app_clips.c) */
+    struct ym_app_seed000 *seed000;     /* seed 000's cached history (app_seed000.c) */
+    unsigned pending;                   /* async messages/clips/history reads in flight */
+    bool draining;                      /* ym_app_drain was called: refuse new work */
+    void (*drain_done)(void *ud);
+    void *drain_ud;
+    bool drain_fired;                   /* drain_done scheduled (once) */
 };
 
 /* Replies to an ack with [{"error": msg}] (ack may be NULL: then nothing). */

@@ -2,6 +2,7 @@
  * per-socket state, implements joining and leaving for both protocols, the
  * room-list broadcasts, disconnects and the /r/<room> route. */
 #include "app/app_internal.h"
+#include "app/app_history.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,6 +221,7 @@ static const char *on_connect(ym_sio_socket_t *s, const char *auth_json, size_t 
     app->socks.next->prev = st;
     app->socks.next = st;
     ym_sio_socket_set_data(s, st);
+    ym_app__seed000_connect(app, s, auth_json, auth_len); /* messages([last N]) for seed 000 */
     return NULL;
 }
 
@@ -329,6 +331,13 @@ ym_app_t *ym_app_new(uv_loop_t *loop, ym_http_server_t *http, ym_sio_t *sio, con
     app->web_root = ym_xstrdup(app->cfg.web_root ? app->cfg.web_root : def.web_root);
     app->cfg.web_root = app->web_root;
     app->socks.next = app->socks.prev = &app->socks;
+    if (app->cfg.media_cfg)
+        app->media_cfg = *app->cfg.media_cfg;
+    else
+        ym_media_config_default(&app->media_cfg);
+    app->cfg.media_cfg = &app->media_cfg;
+    if (!app->cfg.history_ttl_ms)
+        app->cfg.history_ttl_ms = YM_STORE_DEFAULT_TTL_MS;
 
     app->nsp = ym_sio_of(sio, "/");
     ym_sio_handlers_t h = {
@@ -341,6 +350,8 @@ ym_app_t *ym_app_new(uv_loop_t *loop, ym_http_server_t *http, ym_sio_t *sio, con
     ym_sio_nsp_set_handlers(app->nsp, &h);
     ym_app__seed004_install(app);
     ym_app__chat_install(app);
+    ym_app__clips_install(app);
+    ym_app__seed000_install(app);
     ym_app__call_install(app);
     ym_app__ice_install(app);
     if (http)
@@ -364,6 +375,8 @@ void ym_app_free(ym_app_t *app)
         sock_free(st);
     }
     ym_app__rooms_free(&app->rooms);
+    ym_app__clips_free(app->clips);
+    ym_app__seed000_free(app);
     free(app->web_root);
     free(app);
 }

@@ -13,7 +13,9 @@
 #include <uv.h>
 
 #include "http/ym_http.h"
+#include "media/ym_media.h"
 #include "rtc/ym_ice_servers.h"
+#include "store/ym_store.h"
 #include "yoom/sio.h"
 
 /* Limits, each a setting. A field left 0 (or NULL) takes the default shown. */
@@ -28,6 +30,14 @@ typedef struct ym_app_config {
     /* GET /api/ice-servers (src/rtc/ym_ice_servers.h). Its strings are not
      * copied: they must outlive the app (main's come from argv). */
     ym_ice_config_t ice;
+    /* History and clips (app_history.h). Borrowed: they must outlive the app
+     * (close them after ym_app_drain). NULL store: chat is not persisted,
+     * there is no history and clips are refused; NULL media: clips refused. */
+    ym_store_t *store;
+    ym_media_encoder_t *media;
+    const ym_media_config_t *media_cfg; /* clip limits (frames, bytes); copied; NULL = defaults */
+    uint64_t history_ttl_ms;      /* how long clips stay served from memory; default 10 min */
+    size_t clip_cache_bytes;      /* clips kept in memory for GET /clips; default 64 MiB */
 } ym_app_config_t;
 
 #define YM_APP_DEFAULT_ROOM_NAME_CHARS 64
@@ -54,6 +64,14 @@ void ym_app_free(ym_app_t *app);
 /* 0 if ice gives a usable ICE server list (TURN URLs of a known scheme,
  * no control characters), else -EINVAL: for checking flags at startup. */
 int ym_app_ice_check(const ym_ice_config_t *ice);
+
+/* Graceful shutdown, step 1: refuses new messages and clips ("The server is
+ * shutting down.") and calls done(ud) on the loop, from a later loop pass,
+ * once every message and clip in flight has been committed (or failed) and
+ * answered. Then close the store (ym_store_close) and, after that, free the
+ * app. Call ym_media_encoder_close() before or after: cancelled clips are
+ * answered with an error. Call once. Loop thread. */
+void ym_app_drain(ym_app_t *app, void (*done)(void *ud), void *ud);
 
 /* Counts, for status logs and tests. */
 size_t ym_app_room_count(const ym_app_t *app);

@@ -6,6 +6,8 @@
 #include "http/ym_http.h"
 #include "main/ym_conformance.h"
 #include "app/ym_app.h"
+#include "media/ym_media.h"
+#include "store/ym_store.h"
 #include "rtc/ym_stun_server.h"
 #include "yoom/sio.h"
 
@@ -23,6 +25,9 @@ typedef struct yoom {
     ym_sio_t *sio;      /* the app's Socket.IO server (not in conformance mode) */
     ym_app_t *app;
     ym_stun_server_t *stun;  /* NULL with --no-stun or when its port was taken */
+    ym_store_t *store;       /* message history (not in conformance mode) */
+    ym_media_encoder_t *media; /* clip encoder (not in conformance mode) */
+    ym_media_config_t media_cfg;
     uv_signal_t sigint, sigterm;
     bool stopping;
     int exit_code;
@@ -49,6 +54,42 @@ static int make_dirs(const char *path)
     if (stat(path, &sb) != 0)
         return -errno;
     return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* The message store (<data-dir>/yoom.db) and the clip encoder. A store that
+ * cannot be opened (unwritable, corrupt, newer schema) stops start-up with
+ * the store's one-line reason. */
+static int open_history(yoom_t *y)
+{
+    const ym_config_t *c = &y->cfg;
+    ym_store_config_t sc;
+    ym_store_config_init(&sc);
+    if (ym_store_sync_parse(c->store_sync, &sc.synchronous) != 0) {
+        ym_log_error("--store-sync: '%s' is not normal or full", c->store_sync);
+        return -EINVAL;
+    }
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", c->data_dir, YM_STORE_DB_FILE) >= sizeof path) {
+        ym_log_error("--data-dir: path too long");
+        return -ENAMETOOLONG;
+    }
+    sc.path = path;
+    sc.history_limit = (uint32_t)c->history;
+    sc.ttl_ms = c->history_ttl_s * 1000u;
+    char err[256];
+    int rc = ym_store_open(y->loop, &sc, &y->store, err, sizeof err);
+    if (rc != 0) {
+        ym_log_error("cannot open the message store %s: %s", path, err);
+        return rc;
+    }
+    ym_media_config_default(&y->media_cfg);
+    y->media_cfg.frame_ms = (unsigned)c->clip_frame_ms;
+    y->media_cfg.max_frames = (unsigned)c->clip_max_frames;
+    y->media_cfg.max_total_bytes = (size_t)c->clip_max_bytes;
+    if (c->clip_queue)
+        y->media_cfg.max_queue = (unsigned)c->clip_queue;
+    y->media = ym_media_encoder_new(y->loop, &y->media_cfg);
+    return 0;
 }
 
 /* Creates the servers and registers every layer's routes. Layers above http
@@ -115,6 +156,12 @@ static int wire_layers(yoom_t *y)
         }
         ac.ice.stun_disabled = y->stun == NULL;
         ac.ice.stun_port = y->stun ? ym_stun_server_port(y->stun) : 0;
+        if ((rc = open_history(y)) != 0)
+            return rc;
+        ac.store = y->store;
+        ac.media = y->media;
+        ac.media_cfg = &y->media_cfg;
+        ac.history_ttl_ms = c->history_ttl_s * 1000u;
         y->app = ym_app_new(y->loop, y->http, y->sio, &ac);
     }
     return 0;
@@ -137,13 +184,41 @@ static void unwire_layers(yoom_t *y)
     y->http = NULL;
 }
 
+static void store_closed(void *ud)
+{
+    yoom_t *y = ud;
+    y->store = NULL;
+    ym_log_info("shutdown complete");
+    unwire_layers(y);
+}
+
+/* Every message in flight is committed and answered: close the store (its
+ * workers finish, then store_closed runs on the loop). */
+static void app_drained(void *ud)
+{
+    yoom_t *y = ud;
+    if (y->store)
+        ym_store_close(y->store, store_closed, y);
+    else
+        store_closed(y);
+}
+
 static void shutdown_done(void *ud)
 {
     yoom_t *y = ud;
-    ym_log_info("shutdown complete");
     uv_close((uv_handle_t *)&y->sigint, NULL);
     uv_close((uv_handle_t *)&y->sigterm, NULL);
-    unwire_layers(y);
+    if (!y->app) {
+        ym_log_info("shutdown complete");
+        unwire_layers(y);
+        return;
+    }
+    /* The app refuses new work first, then the encoder cancels queued clips
+     * (answered with an error); the drain waits for the rest. */
+    ym_app_drain(y->app, app_drained, y);
+    if (y->media)
+        ym_media_encoder_close(y->media);
+    y->media = NULL;
 }
 
 static void on_signal(uv_signal_t *h, int signum)

@@ -46,6 +46,13 @@ typedef struct ym_config {
     const char *turn_credential;
     const char *turn_secret;       /* shared secret: time-limited REST credentials */
     uint64_t turn_ttl;
+    const char *store_sync;        /* history (src/store/ym_store.h): "normal" or "full" */
+    uint64_t history;              /* messages given to a joiner */
+    uint64_t history_ttl_s;
+    uint64_t clip_frame_ms;        /* clips (src/media/ym_media.h) */
+    uint64_t clip_max_frames;
+    uint64_t clip_max_bytes;
+    uint64_t clip_queue;           /* 0 = the media layer's default (2 x cores) */
     bool quiet;
     bool conformance;
     bool help;
