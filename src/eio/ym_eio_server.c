@@ -371,10 +371,18 @@ void ym_eio_close(ym_eio_session_t *s, const char *reason)
 
 /* ---------- heartbeat and upgrade deadlines ---------- */
 
+/* The loop's clock, refreshed: the cached uv_now() can lag by however long
+ * this loop pass has been running, and deadlines are judged to the ms. */
+static uint64_t now_ms(ym_eio_server_t *srv)
+{
+    uv_update_time(srv->loop);
+    return uv_now(srv->loop);
+}
+
 static void timer_cb(uv_timer_t *t)
 {
     ym_eio_session_t *s = t->data;
-    uint64_t now = uv_now(s->srv->loop);
+    uint64_t now = now_ms(s->srv);
     if (s->state != S_OPEN)
         return;
     if (s->upgrading && now >= s->upgrade_deadline) {
@@ -390,7 +398,10 @@ static void timer_cb(uv_timer_t *t)
     }
     if (!s->awaiting_pong && now >= s->next_ping_at) {
         s->awaiting_pong = true;
-        s->pong_deadline = now + s->srv->cfg.ping_timeout_ms;
+        /* From the scheduled ping time, not from when the timer ran: the
+         * session ends at exactly pingInterval + pingTimeout without a pong,
+         * even on a busy loop. */
+        s->pong_deadline = s->next_ping_at + s->srv->cfg.ping_timeout_ms;
         if (send_control(s, YM_EIO_PING) != 0)
             return;
     }
@@ -410,7 +421,10 @@ static void arm_timer(ym_eio_session_t *s)
  * its deadline even if the timer has not run yet in this loop pass. */
 static bool expired(ym_eio_session_t *s)
 {
-    if (s->awaiting_pong && uv_now(s->srv->loop) >= s->pong_deadline) {
+    uint64_t now = now_ms(s->srv);
+    /* A ping that is due but whose timer has not run yet counts as sent. */
+    uint64_t deadline = s->awaiting_pong ? s->pong_deadline : s->next_ping_at + s->srv->cfg.ping_timeout_ms;
+    if (now >= deadline) {
         session_close(s, "ping timeout", "1");
         return true;
     }
@@ -431,7 +445,7 @@ static bool handle_packet(ym_eio_session_t *s, const ym_eio_frame_t *f)
     case YM_EIO_PONG:
         if (s->awaiting_pong) {
             s->awaiting_pong = false;
-            s->next_ping_at = uv_now(srv->loop) + srv->cfg.ping_interval_ms;
+            s->next_ping_at = now_ms(srv) + srv->cfg.ping_interval_ms;
             arm_timer(s);
         }
         break;
@@ -465,7 +479,7 @@ static ym_eio_session_t *session_new(ym_eio_server_t *srv, ym_http_req_t *req, i
     uv_timer_init(srv->loop, &s->timer);
     s->timer.data = s;
     srv->handles++;
-    s->next_ping_at = uv_now(srv->loop) + srv->cfg.ping_interval_ms;
+    s->next_ping_at = now_ms(srv) + srv->cfg.ping_interval_ms;
     table_add(srv, s);
     arm_timer(s);
     return s;
