@@ -100,6 +100,8 @@ void ym_conn_resume_reading(ym_conn_t *c);
 void ym_conn_close_after_flush(ym_conn_t *c);
 /* Closes now; queued bytes are dropped. */
 void ym_conn_close(ym_conn_t *c);
+/* True once ym_conn_close() or ym_conn_close_after_flush() was called or the
+ * connection failed: no more input will be handled on it. */
 bool ym_conn_is_closing(const ym_conn_t *c);
 
 /* One timer per connection for its protocol's deadlines (header timeout, idle,
