@@ -98,7 +98,11 @@ static void on_join_room(ym_sio_socket_t *s, const char *event, const ym_sio_arg
     ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
     ym_sio_bcast_to(&b, r->name);
     ym_sio_bcast_except(&b, sid);
+    /* Seed 004's notes spell it "Welcome" in the server and the design
+     * table "welcome": event names are case-sensitive, so both go out and
+     * the client listens to the one it knows. */
     ym_sio_bcast_emit(&b, "welcome", "[]");
+    ym_sio_bcast_emit(&b, "Welcome", "[]");
     if (joined)
         ym_app__broadcast_rooms(app, NULL);
 out:
