@@ -207,7 +207,7 @@ describe('message', () => {
   test('polling: closes the session upon duplicate poll requests', async () => {
     const sid = await handshake();
     const first = req('GET', `EIO=4&transport=polling&sid=${sid}`);
-    await sleep(20);
+    await sleep(50);
     const second = await req('GET', `EIO=4&transport=polling&sid=${sid}`);
     assert.ok(second.status === 400 || second.status === 500, `status ${second.status}`);
     const f = await first;
@@ -334,7 +334,7 @@ describe('close', () => {
   test('polling: forcefully closes the session', async () => {
     const sid = await handshake();
     const poll = req('GET', `EIO=4&transport=polling&sid=${sid}`);
-    await sleep(20);
+    await sleep(50);
     const p = await req('POST', `EIO=4&transport=polling&sid=${sid}`, '1');
     assert.equal(p.status, 200);
     const g = await poll;
@@ -371,7 +371,7 @@ describe('upgrade', () => {
   test('a GET held when the probe arrives is answered with noop', async () => {
     const sid = await handshake();
     const poll = req('GET', `EIO=4&transport=polling&sid=${sid}`);
-    await sleep(20);
+    await sleep(50);
     const c = openWs(`EIO=4&transport=websocket&sid=${sid}`);
     await c.opened();
     c.send('2probe');
@@ -392,7 +392,7 @@ describe('upgrade', () => {
     c.send('2probe');
     assert.deepEqual(await c.next(), { text: '3probe' });
     c.send('5');
-    await sleep(20);
+    await sleep(50);
     const g = await req('GET', `EIO=4&transport=polling&sid=${sid}`);
     assert.equal(g.status, 400);
     c.send('4hello');
@@ -407,7 +407,7 @@ describe('upgrade', () => {
     c.send('2probe');
     assert.deepEqual(await c.next(), { text: '3probe' });
     c.send('5');
-    await sleep(20);
+    await sleep(50);
     const c2 = openWs(`EIO=4&transport=websocket&sid=${sid}`);
     await c2.closed();
     c.send('4hello');

@@ -192,6 +192,11 @@ static void guard_cb(uv_timer_t *t)
     timed_out = true;
 }
 
+static void run_for_cb(uv_timer_t *t)
+{
+    *(bool *)t->data = true;
+}
+
 /* Runs the loop until *flag, failing the test after 5 s. */
 static void run_until(const bool *flag)
 {
@@ -205,6 +210,19 @@ static void run_until(const bool *flag)
     uv_run(loop, UV_RUN_NOWAIT);
     if (timed_out)
         TEST_FAIL_("timed out waiting");
+}
+
+/* Runs the loop for ms (lets a request reach the server and be held). */
+static void run_for(uint64_t ms)
+{
+    bool flag = false;
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    t.data = &flag;
+    uv_timer_start(&t, run_for_cb, ms, 0);
+    run_until(&flag);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
 }
 
 /* One request, whole response; returns the status, copies the body into body. */
@@ -391,8 +409,7 @@ TEST(held_poll_answered_on_send_and_on_shutdown)
     handshake(sid);
     client_t c;
     client_start(&c, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", sid);
-    for (int i = 0; i < 20; i++)
-        uv_run(loop, UV_RUN_NOWAIT);
+    run_for(50);
     ASSERT(!c.done); /* held */
     ASSERT_EQ(ym_eio_send(last_session, "one", 3, false), 0);
     ASSERT_EQ(ym_eio_send(last_session, "two", 3, false), 0);
@@ -402,8 +419,7 @@ TEST(held_poll_answered_on_send_and_on_shutdown)
     client_free(&c);
     /* A held poll is answered with a close packet when the server shuts down. */
     client_start(&c, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", sid);
-    for (int i = 0; i < 20; i++)
-        uv_run(loop, UV_RUN_NOWAIT);
+    run_for(50);
     ASSERT(!c.done);
     ym_eio_server_shutdown(eio);
     run_until(&c.done);
@@ -442,8 +458,7 @@ TEST(upgrade_timeout_keeps_polling)
     handshake(sid);
     client_t g, w;
     client_start(&g, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", sid);
-    for (int i = 0; i < 20; i++)
-        uv_run(loop, UV_RUN_NOWAIT);
+    run_for(50);
     ASSERT(!g.done);
     client_start(&w, "GET /engine.io/?EIO=4&transport=websocket&sid=%s HTTP/1.1\r\nHost: x\r\n"
                      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
@@ -478,8 +493,7 @@ TEST(close_while_flush_pending)
     client_t ga, gb;
     client_start(&gb, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b);
     client_start(&ga, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", a);
-    for (int i = 0; i < 20; i++)
-        uv_run(loop, UV_RUN_NOWAIT);
+    run_for(50);
     ASSERT(!ga.done && !gb.done);
     ASSERT_EQ(post(a, "4cross", body, sizeof body), 200);
     run_until(&gb.done);
