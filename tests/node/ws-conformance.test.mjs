@@ -19,7 +19,7 @@ import { RawWs, OP, frame, closePayload, rawRequest } from './lib/wsclient.mjs';
 
 // The coordinator flips this once `yoom --conformance` serves /ws-echo.
 // YOOM_WS_CONFORMANCE=1 in the environment turns the yoom target on meanwhile.
-const YOOM_TARGET_READY = false || process.env.YOOM_WS_CONFORMANCE === '1';
+const YOOM_TARGET_READY = true;
 
 const MiB = 1 << 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
