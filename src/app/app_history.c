@@ -118,7 +118,7 @@ static json_t *text_json(const char *p, size_t n)
 json_t *ym_app__stored_json(ym_app_t *app, const char *room_name, const ym_store_msg_t *m)
 {
     char id[24];
-    snprintf(id, sizeof(id), "%" PRId64, m->id);
+    snprintf(id, sizeof(id), "%012" PRId64, m->id); /* fixed width: sorts as text */
     json_t *o = json_pack("{s:s, s:s, s:{s:s}, s:o, s:I}", "id", id, "room", room_name, "from", "name",
                           m->sender, "text", text_json(m->text, m->text_len), "ts", (json_int_t)m->ts_ms);
     if (m->client_id)
@@ -162,7 +162,7 @@ static void on_committed(int status, const ym_store_msg_t *stored, bool duplicat
         goto out;
     }
     char id[24];
-    snprintf(id, sizeof(id), "%" PRId64, stored->id);
+    snprintf(id, sizeof(id), "%012" PRId64, stored->id);
     json_t *msg = json_pack("{s:s, s:s, s:O, s:o, s:I}", "id", id, "room", c->room, "from", c->from, "text",
                             text_json(stored->text, stored->text_len), "ts", (json_int_t)stored->ts_ms);
     if (stored->client_id)
