@@ -316,7 +316,16 @@ static int session_enqueue(ym_eio_session_t *s, ym_eio_packet_t *p)
     if (s->state != S_OPEN)
         return -EPIPE;
     if (s->transport == T_WEBSOCKET && s->ws) {
-        /* Over the cap the connection is dropped and on_close ends the session. */
+        /* The same per-session cap as polling, on the bytes the connection has
+         * not written yet (the net layer's own, larger cap also applies). */
+        ym_conn_t *c = ym_ws_conn(s->ws);
+        ym_rbuf_t *frame = ym_eio__packet_ws_frame(p);
+        if (c && ym_conn_backlog(c) + frame->len > s->srv->cfg.max_send_backlog) {
+            ym_log_warn("eio %s (%s): send backlog over %zu bytes, dropping the slow client", s->sid, s->peer,
+                        s->srv->cfg.max_send_backlog);
+            session_close(s, "send backlog", "1");
+            return -ENOBUFS;
+        }
         return ws_send_packet(s, s->ws, p);
     }
     size_t sz = ym_eio__packet_size(p) + 1;

@@ -5,6 +5,7 @@
  * clean loop at the end (every handle closed). */
 #include "eio/ym_eio.h"
 #include "test.h"
+#include "ws/ym_ws_frame.h"
 
 #include <errno.h>
 
@@ -16,6 +17,7 @@ static int port;
 /* ---- callbacks under test ---- */
 
 static int opened, closed, messages;
+static bool any_closed;
 static char last_close_reason[64];
 static ym_eio_session_t *last_session;
 static bool in_handler;             /* on_close must never run inside a handler */
@@ -30,7 +32,7 @@ static void on_open(ym_eio_session_t *s, void *ud)
     last_session = s;
     if (nsessions < 4)
         sessions[nsessions++] = s;
-    ASSERT_STR_EQ(ym_eio_session_transport(s), "polling");
+    ASSERT(strcmp(ym_eio_session_transport(s), "polling") == 0 || strcmp(ym_eio_session_transport(s), "websocket") == 0);
     ASSERT_EQ(strlen(ym_eio_session_id(s)), 20);
     ASSERT(strncmp(ym_eio_session_peer(s), "127.0.0.1:", 10) == 0);
 }
@@ -71,6 +73,7 @@ static void on_close(ym_eio_session_t *s, const char *reason, void *ud)
     (void)s;
     ASSERT(!in_handler);
     closed++;
+    any_closed = true;
     snprintf(last_close_reason, sizeof last_close_reason, "%s", reason);
     for (int i = 0; i < nsessions; i++)
         if (sessions[i] == s)
@@ -185,6 +188,23 @@ static void client_free(client_t *c)
     ym_buf_free(&c->in);
 }
 
+static void client_write_cb(uv_write_t *w, int status)
+{
+    ASSERT_EQ(status, 0);
+    free(w->data);
+    free(w);
+}
+
+/* Sends bytes on an open client connection (e.g. WebSocket frames). */
+static void client_write(client_t *c, const void *p, size_t n)
+{
+    uv_write_t *w = ym_xmalloc(sizeof *w);
+    w->data = ym_xmalloc(n);
+    memcpy(w->data, p, n);
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+    ASSERT_EQ(uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, client_write_cb), 0);
+}
+
 static bool timed_out;
 static void guard_cb(uv_timer_t *t)
 {
@@ -296,6 +316,7 @@ static void setup(size_t backlog, uint32_t upgrade_timeout_ms)
     eio = ym_eio_server_new(loop, http, &cfg, &h);
     ASSERT(eio != NULL);
     opened = closed = messages = nsessions = 0;
+    any_closed = false;
     last_close_reason[0] = '\0';
 }
 
@@ -509,6 +530,36 @@ TEST(close_while_flush_pending)
     teardown();
 }
 
+TEST(websocket_send_backlog_cap)
+{
+    setup(300, 0);
+    client_t w;
+    client_start(&w, "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+                     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    w.keep_open = true;
+    run_until(&w.done);
+    ASSERT_EQ(w.status, 101);
+    ASSERT_EQ(opened, 1);
+    /* The open packet is the first frame. */
+    run_for(20);
+    ASSERT(w.in.len > w.head_len + 2);
+    ASSERT_EQ((unsigned char)w.in.data[w.head_len], 0x81);
+    ASSERT_EQ(w.in.data[w.head_len + 2], '0');
+    ym_buf_t f = YM_BUF_INIT;
+    static const uint8_t mask[4] = { 1, 2, 3, 4 };
+    ym_ws_frame_append_masked(&f, YM_WS_OP_TEXT, true, 0, mask, "4flood", 6);
+    client_write(&w, f.data, f.len);
+    ym_buf_free(&f);
+    /* Two 200-byte messages in one pass exceed the 300-byte cap. */
+    run_until(&any_closed);
+    ASSERT_STR_EQ(last_close_reason, "send backlog");
+    ASSERT_EQ(messages, 1);
+    run_until(&w.closed);
+    client_free(&w);
+    teardown();
+}
+
 int main(void)
 {
     RUN(lifecycle_and_deferred_close);
@@ -519,5 +570,6 @@ int main(void)
     RUN(bad_requests);
     RUN(upgrade_timeout_keeps_polling);
     RUN(close_while_flush_pending);
+    RUN(websocket_send_backlog_cap);
     return test_report();
 }
