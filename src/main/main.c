@@ -120,6 +120,9 @@ static int wire_layers(yoom_t *y)
         return rc;
     if (!c->conformance) {
         ym_sio_config_t sc = { .max_send_backlog = c->max_send_backlog };
+        /* Clip frames travel as attachments of one packet. */
+        if (c->clip_max_frames > 10)
+            sc.max_attachments = (unsigned)c->clip_max_frames;
         y->sio = ym_sio_new(y->loop, y->http, &sc);
         if (!y->sio) {
             ym_log_error("cannot create the Socket.IO server");
@@ -267,7 +270,10 @@ int main(int argc, char **argv)
     y.sigint.data = y.sigterm.data = &y;
     uv_signal_start(&y.sigint, on_signal, SIGINT);
     uv_signal_start(&y.sigterm, on_signal, SIGTERM);
+    /* Printed at any --log-level: launchers and tests wait for this line. */
+    ym_log_set_level(YM_LOG_INFO);
     ym_log_info("listening on http://%s:%d/", y.cfg.host, ym_http_server_port(y.http));
+    ym_log_set_level(y.cfg.log_level);
     uv_run(y.loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(y.loop);
     if (rc != 0)
