@@ -334,6 +334,8 @@ static void conn_flush(ym_conn_t *c)
     for (;;) {
         uv_buf_t iov[YM_NET_MAX_IOV];
         uint32_t n = YM_MIN(c->q_count, (uint32_t)YM_NET_MAX_IOV);
+        if (n == 0)
+            return;
         for (uint32_t i = 0; i < n; i++) {
             ym_wq_ent_t *e = &c->q[(c->q_head + i) % c->q_cap];
             iov[i] = uv_buf_init(e->r->data + e->off, e->len);
