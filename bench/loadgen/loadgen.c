@@ -353,7 +353,7 @@ static void conn_close(worker_t *w, conn_t *c, bool error)
         w->ready--;
     else
         w->in_flight--;
-    if (c->state == C_READY || w->go) {
+    if (c->state == C_READY) {
         w->r.disconnects++;
         if (!w->r.reconnect_first_close_us)
             w->r.reconnect_first_close_us = now_us();
@@ -973,8 +973,51 @@ static void usage(void)
     exit(2);
 }
 
+/* Checks the histogram: bucket error bound, monotonic buckets, quantiles of
+ * a known distribution, merging. Returns the number of failures. */
+static int self_test(void)
+{
+    int fails = 0;
+    unsigned prev = 0;
+    for (uint64_t v = 0; v < (1ull << 36); v = v < 1000 ? v + 1 : v + v / 997) {
+        unsigned i = lg_hist_index(v);
+        uint64_t m = lg_hist_value(i);
+        uint64_t err = m > v ? m - v : v - m;
+        if (i < prev || err > v / 64 + 1) {
+            fprintf(stderr, "self-test: value %llu -> bucket %u (%llu)\n", (unsigned long long)v, i,
+                    (unsigned long long)m);
+            if (++fails > 10)
+                return fails;
+        }
+        prev = i;
+    }
+    static lg_hist_t a, b;
+    for (uint64_t v = 1; v <= 100000; v++)
+        lg_hist_add(v % 2 ? &a : &b, v);
+    lg_hist_merge(&a, &b);
+    const struct { double q; double want; } qs[] = { { 0.5, 50000 }, { 0.99, 99000 }, { 0.999, 99900 }, { 1.0, 100000 } };
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+        double got = (double)lg_hist_quantile(&a, qs[k].q);
+        if (fabs(got - qs[k].want) > qs[k].want * 0.02) {
+            fprintf(stderr, "self-test: q%g = %.0f, want %.0f\n", qs[k].q, got, qs[k].want);
+            fails++;
+        }
+    }
+    if (a.count != 100000 || a.max != 100000) {
+        fprintf(stderr, "self-test: merged count %llu max %llu\n", (unsigned long long)a.count,
+                (unsigned long long)a.max);
+        fails++;
+    }
+    return fails;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--self-test") == 0) {
+        int f = self_test();
+        printf("%s\n", f ? "FAILED" : "ok");
+        return f ? 1 : 0;
+    }
     static const struct option lo[] = {
         { "proto", 1, 0, 'P' }, { "host", 1, 0, 'h' }, { "port", 1, 0, 'p' }, { "path", 1, 0, 'a' },
         { "mode", 1, 0, 'm' }, { "clients", 1, 0, 'c' }, { "procs", 1, 0, 'k' }, { "room-size", 1, 0, 'r' },

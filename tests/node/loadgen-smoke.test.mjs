@@ -37,6 +37,10 @@ function run(args) {
   });
 }
 
+test('latency histogram self-test (bucket error, quantiles, merging)', () => {
+  assert.equal(execFileSync(loadgen, ['--self-test'], { encoding: 'utf8' }).trim(), 'ok');
+});
+
 test('broadcast: 50 clients in one room, 5 senders x 80 messages, none lost', async () => {
   const r = await run(['--port', String(srv.port), '--clients', '50', '--procs', '2', '--senders', '5',
     '--rate', '40', '--duration', '2', '--size', '200', '--server-pid', String(srv.proc.pid)]);
