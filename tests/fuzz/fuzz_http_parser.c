@@ -8,9 +8,32 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A path accepted for the file tree never climbs or hides a separator. */
+static void check_resolved(ym_str_t raw)
+{
+    char out[512];
+    bool slash;
+    if (ym_http__resolve_path(raw, out, sizeof out, &slash) != 0)
+        return;
+    size_t n = strlen(out);
+    if (memchr(out, '\\', n) || out[0] == '/')
+        abort();
+    for (size_t s = 0, i = 0; i <= n; i++) {
+        if (i == n || out[i] == '/') {
+            size_t sl = i - s;
+            if (i < n && sl == 0)
+                abort();
+            if ((sl == 1 && out[s] == '.') || (sl == 2 && out[s] == '.' && out[s + 1] == '.'))
+                abort();
+            s = i + 1;
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data;
+    check_resolved((ym_str_t){ p, size });
     ym_http_header_t hdrs[32];
     ym_http_head_t h;
     memset(&h, 0, sizeof h);
@@ -43,8 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hint = 0;
         ym_http__parse_head(p, size, 4096, &h, &hint);
         char out[512];
-        bool slash;
-        ym_http__resolve_path(h.path, out, sizeof out, &slash);
+        check_resolved(h.path);
         for (size_t i = 0; i < h.header_count; i++) {
             if (ym_str_case_eq(h.headers[i].name, YM_STR("Range"))) {
                 uint64_t a, b;
