@@ -33,6 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# nginx workers run as an unprivileged user when started as root.
+chmod 755 "$WORK"
 mkdir -p "$WORK/www" "$WORK/nginx" "$WORK/yoom-data"
 head -c 1024 /dev/urandom | base64 -w 76 | head -c 1024 > "$WORK/www/small.html"
 head -c 1000000 /dev/urandom > "$WORK/www/1mb.bin"
