@@ -41,6 +41,23 @@ async function req(method, q, body, headers = {}) {
   return { status: r.status, body: await r.text(), headers: r.headers };
 }
 
+// The heartbeat (pingInterval 300) can slip a ping "2" into a payload when the
+// machine is slow; the message rows compare everything else exactly.
+const noPings = (body) => body.split('\x1e').filter((p) => p !== '2').join('\x1e');
+
+// Rows that park a GET and then act on it: if the machine is so slow that the
+// 300 ms ping answered the parked GET first, start over on a fresh session.
+class PingFirst extends Error {}
+async function unlessPingFirst(fn) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof PingFirst) || i === 2) throw e;
+    }
+  }
+}
+
 async function handshake() {
   const r = await req('GET', 'EIO=4&transport=polling');
   assert.equal(r.status, 200);
@@ -177,7 +194,7 @@ describe('message', () => {
     assert.equal(p.body, 'ok');
     const g = await req('GET', `EIO=4&transport=polling&sid=${sid}`);
     assert.equal(g.status, 200);
-    assert.equal(g.body, '4hello');
+    assert.equal(noPings(g.body), '4hello');
     assert.match(g.headers.get('content-type'), /^text\/plain; charset=UTF-8$/i);
   });
 
@@ -186,7 +203,7 @@ describe('message', () => {
     const p = await req('POST', `EIO=4&transport=polling&sid=${sid}`, '4test1\x1e4test2\x1e4test3');
     assert.equal(p.body, 'ok');
     const g = await req('GET', `EIO=4&transport=polling&sid=${sid}`);
-    assert.equal(g.body, '4test1\x1e4test2\x1e4test3');
+    assert.equal(noPings(g.body), '4test1\x1e4test2\x1e4test3');
   });
 
   test('polling: plain text and binary packets', async () => {
@@ -194,7 +211,7 @@ describe('message', () => {
     const p = await req('POST', `EIO=4&transport=polling&sid=${sid}`, '4hello\x1ebAQIDBA==');
     assert.equal(p.body, 'ok');
     const g = await req('GET', `EIO=4&transport=polling&sid=${sid}`);
-    assert.equal(g.body, '4hello\x1ebAQIDBA==');
+    assert.equal(noPings(g.body), '4hello\x1ebAQIDBA==');
   });
 
   test('polling: closes the session upon invalid packet format', async () => {
@@ -204,18 +221,19 @@ describe('message', () => {
     assert.equal(g.status, 400);
   });
 
-  test('polling: closes the session upon duplicate poll requests', async () => {
+  test('polling: closes the session upon duplicate poll requests', () => unlessPingFirst(async () => {
     const sid = await handshake();
     const first = req('GET', `EIO=4&transport=polling&sid=${sid}`);
     await sleep(50);
     const second = await req('GET', `EIO=4&transport=polling&sid=${sid}`);
-    assert.ok(second.status === 400 || second.status === 500, `status ${second.status}`);
     const f = await first;
+    if (f.body === '2') throw new PingFirst();
+    assert.ok(second.status === 400 || second.status === 500, `status ${second.status}`);
     assert.equal(f.status, 200);
     assert.equal(f.body, '1');
     const g = await req('GET', `EIO=4&transport=polling&sid=${sid}`);
     assert.equal(g.status, 400);
-  });
+  }));
 
   test('polling: closes the session upon cancelled polling request', async () => {
     const sid = await handshake();
@@ -331,18 +349,19 @@ describe('heartbeat', () => {
 });
 
 describe('close', () => {
-  test('polling: forcefully closes the session', async () => {
+  test('polling: forcefully closes the session', () => unlessPingFirst(async () => {
     const sid = await handshake();
     const poll = req('GET', `EIO=4&transport=polling&sid=${sid}`);
     await sleep(50);
     const p = await req('POST', `EIO=4&transport=polling&sid=${sid}`, '1');
-    assert.equal(p.status, 200);
     const g = await poll;
+    if (g.body === '2') throw new PingFirst();
+    assert.equal(p.status, 200);
     assert.equal(g.status, 200);
     assert.equal(g.body, '6');
     const after = await req('GET', `EIO=4&transport=polling&sid=${sid}`);
     assert.equal(after.status, 400);
-  });
+  }));
 
   test('websocket: forcefully closes the session', async () => {
     const c = openWs('EIO=4&transport=websocket');
