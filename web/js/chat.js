@@ -1,5 +1,7 @@
 // The chat column: messages, join/leave notices, the composer.
 import { $, el, avatar, formatTime, setText, clear } from './dom.js';
+import { clipElement, forgetClips } from './clips/player.js';
+import { clipArmed } from './clips/recorder.js';
 
 const MAX_SHOWN = 500; // keep the DOM small in long sessions
 
@@ -7,7 +9,10 @@ function append(node) {
   const list = $('#messages');
   const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   list.append(node);
-  while (list.children.length > MAX_SHOWN) list.firstElementChild.remove();
+  while (list.children.length > MAX_SHOWN) {
+    forgetClips(list.firstElementChild);
+    list.firstElementChild.remove();
+  }
   if (nearBottom || node.classList.contains('mine')) list.scrollTop = list.scrollHeight;
 }
 
@@ -17,6 +22,8 @@ export function clearChat() {
 }
 
 export function showMessage(msg, mine) {
+  // The join ack's history and a live chat:message can both carry a message.
+  if (msg.id && $(`#messages li[data-id="${CSS.escape(String(msg.id))}"]`)) return;
   const who = msg.from?.name ?? '?';
   append(el('li', { class: `msg${mine ? ' mine' : ''}`, data: { id: msg.id } },
     avatar(who),
@@ -24,7 +31,8 @@ export function showMessage(msg, mine) {
       el('div', { class: 'msg-head' },
         el('span', { class: 'msg-from', text: mine ? `${who} (you)` : who }),
         el('time', { class: 'msg-time', text: formatTime(msg.ts), attrs: { datetime: new Date(msg.ts).toISOString() } })),
-      el('p', { class: 'msg-text', text: msg.text }))));
+      msg.text ? el('p', { class: 'msg-text', text: msg.text }) : null,
+      msg.clip ? clipElement(msg.clip) : null)));
 }
 
 // Seed 004 clients relay plain "nick: text" lines.
@@ -54,7 +62,7 @@ export function initComposer(send) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = input.value;
-    if (!text.trim()) return;
+    if (!text.trim() && !clipArmed()) return; // a clip alone is a message
     setText($('#chat-error'), '');
     try {
       await send(text);

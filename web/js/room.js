@@ -4,6 +4,7 @@ import { socket, request } from './socket.js';
 import { getName, setName } from './store.js';
 import { askName, askPassword } from './dialogs.js';
 import { clearChat, initComposer, showMessage, showNotice, showPlain } from './chat.js';
+import { captureClip, initRecorder, resetRecorder } from './clips/recorder.js';
 
 let current = null;     // { name, you, creatorId, members: Map(id → member), password }
 let onLeft = () => {};
@@ -86,12 +87,15 @@ export async function openRoom(name, password = '') {
   if (!res) { current = null; onLeft(''); return false; }
   renderHeader(res.room);
   renderMembers();
+  // The room's recent history (with clips) came with the join ack.
+  for (const m of res.messages || []) showMessage(m, m.from?.name === res.you.name);
   showNotice(`You joined ${res.room.name}.`);
   $('#chat-input').focus();
   return true;
 }
 
 export async function leaveRoom() {
+  resetRecorder(); // releases the camera
   if (!current) return;
   const name = current.name;
   current = null;
@@ -102,9 +106,13 @@ export function inRoom() { return current?.name ?? null; }
 
 export function initRoom(leftCb) {
   onLeft = leftCb;
+  initRecorder({ onError: (msg) => setText($('#chat-error'), msg) });
   initComposer(async (text) => {
     if (!current) throw new Error('You are not in a room.');
-    const res = await request('chat:send', { room: current.name, text });
+    const frames = await captureClip(); // null unless the Clip toggle is on
+    const res = frames
+      ? await request('chat:send', { room: current.name, text, frames }, 30000)
+      : await request('chat:send', { room: current.name, text });
     showMessage(res.message, true);
   });
   $('#leave-button').addEventListener('click', async () => {

@@ -1,7 +1,8 @@
 // The one Socket.IO connection of the page, and request/ack as promises.
 import { io } from '/socket.io/socket.io.esm.min.js';
 
-export const socket = io({ autoConnect: true });
+// auth.yoom: this is yoom's UI, which does not want seed 000's messages() replay.
+export const socket = io({ autoConnect: true, auth: { yoom: 1 } });
 
 // Emits event with payload and resolves with the ack, or rejects with the
 // server's {error} message (or a timeout) as an Error.

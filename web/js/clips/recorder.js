@@ -68,6 +68,7 @@ export async function captureClip() {
   if (busy) throw new Error('A clip is being recorded.');
   busy = true;
   ui.panel.dataset.state = 'countdown';
+  setText(ui.status, 'Get ready…');
   try {
     await startCamera();
     await waitForVideo(ui.video);
