@@ -151,6 +151,31 @@ describe('clip messages', () => {
     } finally { await stopOk(srv); }
   });
 
+  test('SIGTERM with clips encoding and storing: clean exit, every request answered', { timeout: 90000 }, async () => {
+    // The open WebSocket holds the HTTP shutdown until its deadline.
+    const srv = await startYoom({ args: ['--shutdown-timeout-ms', '2000'] });
+    const a = open(srv);
+    await join(a, 'bye', 'Ann');
+    const answers = Array.from({ length: 4 }, (_, i) =>
+      request(a, 'chat:send', { room: 'bye', text: `last ${i}`, frames: frames(10) }, 30000)
+        .then((r) => r, (e) => ({ transport: e.message })));
+    const { jpegDataUri } = await import('./fixtures/clients.mjs');
+    const post = fetch(`${srv.url}/process`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ images: frames(10).map(jpegDataUri) }) }).then((r) => r.status, (e) => e.message);
+    srv.proc.kill('SIGTERM');
+    const code = await srv.exited;
+    assert.equal(code, 0, `yoom exited with ${code}:\n${srv.stderr()}`);
+    assert.doesNotMatch(srv.stderr(), /AddressSanitizer|LeakSanitizer|runtime error/);
+    const got = await Promise.all(answers);
+    if (process.env.YOOM_TEST_VERBOSE) console.log(got, await post);
+    for (const r of got) {
+      // Each clip is either stored and acked, refused, or cut off by the
+      // closing connection: never left hanging until the timeout.
+      assert.ok(r.ok || r.error || (r.transport && !/timed out/.test(r.transport)), JSON.stringify(r));
+    }
+    await post;
+  });
+
   test('clip URLs from the history work after a restart', { timeout: 90000 }, async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'yoom-clips-'));
     let srv = await startYoom({ dataDir });
