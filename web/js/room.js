@@ -5,6 +5,7 @@ import { getName, setName } from './store.js';
 import { askName, askPassword } from './dialogs.js';
 import { clearChat, initComposer, showMessage, showNotice, showPlain } from './chat.js';
 import { captureClip, initRecorder, resetRecorder } from './clips/recorder.js';
+import { mountCall, unmountCall } from './call/call.js';
 
 let current = null;     // { name, you, creatorId, members: Map(id → member), password }
 let onLeft = () => {};
@@ -87,6 +88,7 @@ export async function openRoom(name, password = '') {
   if (!res) { current = null; onLeft(''); return false; }
   renderHeader(res.room);
   renderMembers();
+  mountCall($('#stage'), { room: res.room.name, you: res.you });
   // The room's recent history (with clips) came with the join ack.
   for (const m of res.messages || []) showMessage(m, m.from?.name === res.you.name);
   showNotice(`You joined ${res.room.name}.`);
@@ -99,6 +101,7 @@ export async function leaveRoom() {
   if (!current) return;
   const name = current.name;
   current = null;
+  unmountCall();
   try { await request('room:leave', { room: name }); } catch { /* gone already */ }
 }
 
