@@ -75,6 +75,12 @@ typedef struct ym_sio_config {
  * Returns NULL only on invalid configuration. The http server must be freed
  * first or together with this one (its routes point here). */
 ym_sio_t *ym_sio_new(uv_loop_t *loop, struct ym_http_server *http, const ym_sio_config_t *config);
+/* Graceful shutdown start: refuses new connections and closes every client
+ * ("server shutting down"; held long-polls answered at once, WebSockets get a
+ * close frame), so the HTTP server's shutdown does not wait for them. The
+ * disconnect callbacks run from the loop afterwards. Idempotent;
+ * ym_sio_free() is still needed. */
+void ym_sio_shutdown(ym_sio_t *sio);
 /* Disconnects every client (server shutting down: on_disconnecting and
  * on_disconnect run for each socket, pending reply callbacks get
  * "disconnected") and frees the server; the loop must run once more to

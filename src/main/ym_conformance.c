@@ -9,7 +9,6 @@
 #include <errno.h>
 
 static ym_eio_server_t *g_eio;
-static ym_sio_t *g_sio;
 
 /* The Engine.IO suite's echo: a message goes back on the same session as it came. */
 static void eio_echo(ym_eio_session_t *s, const char *data, size_t len, bool binary, void *ud)
@@ -40,19 +39,11 @@ int ym_conformance_wire(uv_loop_t *loop, ym_http_server_t *http)
      * pingTimeout 200, connectTimeout 1000, recovery off), and release it in
      * ym_conformance_unwire() below.
      * ------------------------------------------------------------------------ */
-    const ym_sio_config_t sio_cfg = {
-        .ping_interval_ms = 300,
-        .ping_timeout_ms = 200,
-        .max_payload = 1000000,
-        .connect_timeout_ms = 1000,
-    };
-    g_sio = ym_sio_new(loop, http, &sio_cfg);
-    if (!g_sio) {
-        ym_log_error("conformance: cannot create the Socket.IO server");
+    /* /socket.io/ for the suite, /sio-test/ for yoom's own sio tests. */
+    if (ym_sio_conformance_wire(loop, http) != 0) {
+        ym_log_error("conformance: cannot create the Socket.IO servers");
         return -EINVAL;
     }
-    /* "/", "/custom" for the suite, plus test-only "/test" and "/refuse". */
-    ym_sio_conformance_setup(g_sio);
 
     return 0;
 }
@@ -60,14 +51,14 @@ int ym_conformance_wire(uv_loop_t *loop, ym_http_server_t *http)
 void ym_conformance_shutdown(void)
 {
     /* ---- Socket.IO shutdown goes here (before the Engine.IO servers). ---- */
+    ym_sio_conformance_shutdown();
     ym_eio_server_shutdown(g_eio);
 }
 
 void ym_conformance_unwire(void)
 {
     /* ---- Socket.IO teardown goes here (before the Engine.IO servers). ---- */
-    ym_sio_free(g_sio);
-    g_sio = NULL;
+    ym_sio_conformance_unwire();
     ym_eio_server_free(g_eio);
     g_eio = NULL;
 }

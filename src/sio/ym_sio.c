@@ -598,6 +598,12 @@ ym_sio_t *ym_sio_new(uv_loop_t *loop, struct ym_http_server *http, const ym_sio_
     return sio;
 }
 
+void ym_sio_shutdown(ym_sio_t *sio)
+{
+    if (sio)
+        ym_eio_server_shutdown(sio->eio);
+}
+
 void ym_sio_free(ym_sio_t *sio)
 {
     if (!sio)

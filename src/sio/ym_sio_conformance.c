@@ -4,6 +4,7 @@
 #include "base/ym_buf.h"
 #include "sio/ym_sio_packet.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -222,4 +223,39 @@ void ym_sio_conformance_setup(ym_sio_t *sio)
 
     ym_sio_handlers_t r = { .on_connect = refuse };
     ym_sio_nsp_set_handlers(ym_sio_of(sio, "/refuse"), &r);
+}
+
+static ym_sio_t *g_suite, *g_test;
+
+int ym_sio_conformance_wire(uv_loop_t *loop, struct ym_http_server *http)
+{
+    const ym_sio_config_t suite = {
+        .ping_interval_ms = 300,
+        .ping_timeout_ms = 200,
+        .max_payload = 1000000,
+        .connect_timeout_ms = 1000,
+    };
+    const ym_sio_config_t test = { .path = "/sio-test/" };
+    g_suite = ym_sio_new(loop, http, &suite);
+    g_test = ym_sio_new(loop, http, &test);
+    if (!g_suite || !g_test) {
+        ym_sio_conformance_unwire();
+        return -EINVAL;
+    }
+    ym_sio_conformance_setup(g_suite);
+    ym_sio_conformance_setup(g_test);
+    return 0;
+}
+
+void ym_sio_conformance_shutdown(void)
+{
+    ym_sio_shutdown(g_suite);
+    ym_sio_shutdown(g_test);
+}
+
+void ym_sio_conformance_unwire(void)
+{
+    ym_sio_free(g_suite);
+    ym_sio_free(g_test);
+    g_suite = g_test = NULL;
 }

@@ -16,12 +16,27 @@
  *            "echo" [...] → ack with the same args and attachments.
  * "/refuse"  refuses every CONNECT with "not allowed".
  *
+ * Two servers are wired: /socket.io/ with the suite's timings (pingInterval
+ * 300, pingTimeout 200, connectTimeout 1000, maxPayload 1000000), and
+ * /sio-test/ with the same handlers and the default timings (25 s pings), for
+ * tests that run many clients on a loaded machine, where a 200 ms pong
+ * deadline would drop healthy clients.
+ *
  * Loop thread only. */
 #ifndef YM_SIO_CONFORMANCE_H
 #define YM_SIO_CONFORMANCE_H
 
 #include "yoom/sio.h"
 
+/* Installs the handlers above on sio. */
 void ym_sio_conformance_setup(ym_sio_t *sio);
+
+struct ym_http_server;
+/* Creates both servers and registers their routes. Returns 0 or -EINVAL. */
+int ym_sio_conformance_wire(uv_loop_t *loop, struct ym_http_server *http);
+/* Starts their graceful shutdown (ym_sio_shutdown). */
+void ym_sio_conformance_shutdown(void);
+/* Frees them (safe if not wired). Same rules as ym_sio_free. */
+void ym_sio_conformance_unwire(void);
 
 #endif

@@ -503,7 +503,10 @@ long ym_sio_decode(const char *p, size_t len, unsigned max_attachments, ym_sio_p
         } else if (!(c0 == '-' || is_digit(c0))) {
             FAIL("invalid event name");
         }
-        size_t end = d.len - 1; /* the closing ']' */
+        size_t end = d.len; /* the closing ']', before any trailing whitespace */
+        while (end > s.pos && d.p[end - 1] != ']')
+            end--;
+        end--;
         out->rest = (ym_str_t){ d.p + s.pos, end - s.pos };
         break;
     }

@@ -1,5 +1,7 @@
 // The official socket.io-client 4.8 against `yoom --conformance`, using the
-// test-only "/test" namespace helpers (src/sio/ym_sio_conformance.h):
+// test-only "/test" namespace helpers (src/sio/ym_sio_conformance.h) on the
+// /sio-test/ path, which has the default heartbeat (the suite's 200 ms pong
+// deadline would drop healthy clients of a 1,000-client test on a busy machine):
 // transports, acks both ways, binary, rooms, broadcast, namespaces, a 1,000
 // client fan-out, and a client that stops reading.
 import { test, before, after } from 'node:test';
@@ -14,23 +16,30 @@ import { startYoom } from './lib/yoom.mjs';
 const BACKLOG = 1 << 20;
 let srv;
 before(async () => { srv = await startYoom({ args: ['--conformance', '--quiet', '--max-send-backlog', String(BACKLOG)] }); });
+const opened = [];
 after(async () => {
+  for (const s of opened) s.close(); // also after a failure, so the process can exit
   const code = await srv.stop();
   assert.equal(code, 0, srv.stderr().split('\n').filter((l) => !/ info /.test(l)).slice(-60).join('\n'));
 });
 
 const withTimeout = (p, ms, what) => Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(`timeout: ${what}`)), ms).unref())]);
 
+const PATH = '/sio-test/';
 function client(nsp = '/test', opts = {}) {
-  return io(srv.url + nsp, { forceNew: true, reconnection: false, ...opts });
+  const s = io(srv.url + nsp, { path: PATH, forceNew: true, reconnection: false, ...opts });
+  opened.push(s);
+  return s;
 }
-const connected = (s) => withTimeout(new Promise((resolve, reject) => {
+// Generous timeouts: the suite shares a loaded 2-core machine and the server
+// runs under ASan. They bound the test; they do not measure speed.
+const connected = (s, ms = 30000) => withTimeout(new Promise((resolve, reject) => {
   if (s.connected) return resolve(s);
   s.once('connect', () => resolve(s));
   s.once('connect_error', reject);
-}), 10000, 'connect');
+}), ms, 'connect');
 // Resolves with every argument of the ack, as an array.
-const call = (s, ...args) => withTimeout(new Promise((resolve) => s.emit(...args, (...r) => resolve(r))), 20000, `ack ${args[0]}`);
+const call = (s, ...args) => withTimeout(new Promise((resolve) => s.emit(...args, (...r) => resolve(r))), 60000, `ack ${args[0]}`);
 
 for (const [name, transports] of [['websocket only', ['websocket']], ['polling only', ['polling']]]) {
   test(`${name}: emit with ack, both ways`, async () => {
@@ -102,7 +111,8 @@ test('namespaces and connect errors', async () => {
   await assert.rejects(connected(client('/refuse', { transports: ['websocket'] })), { message: 'not allowed' });
   await assert.rejects(connected(client('/nope', { transports: ['websocket'] })), { message: 'Invalid namespace' });
   // multiplexed: one manager, two namespaces
-  const main = io(srv.url, { reconnection: false, transports: ['websocket'], auth: { k: 'v' } });
+  const main = io(srv.url, { path: PATH, reconnection: false, transports: ['websocket'], auth: { k: 'v' } });
+  opened.push(main);
   const gotAuth = new Promise((resolve) => main.once('auth', resolve));
   const custom = main.io.socket('/test');
   custom.connect();
@@ -123,8 +133,16 @@ test('1,000 clients in one room each get every broadcast once, in order', async 
   const clients = [];
   for (let i = 0; i < N; i += 100) {
     const batch = [];
-    for (let k = i; k < Math.min(N, i + 100); k++) batch.push(connected(client('/test', { transports: ['websocket'] })));
-    clients.push(...await Promise.all(batch));
+    for (let k = i; k < Math.min(N, i + 100); k++) batch.push(client('/test', { transports: ['websocket'] }));
+    try {
+      await Promise.all(batch.map((s) => connected(s, 120000)));
+    } catch (e) {
+      // Say which clients hung and where, to tell a slow machine from a lost handshake.
+      const stuck = batch.filter((s) => !s.connected).map((s) => `${s.io.engine?.readyState}/${s.io.engine?.transport?.readyState}`);
+      throw new Error(`${e.message}: ${stuck.length} of batch ${i} not connected (engine/transport states: ${[...new Set(stuck)]}); ` +
+        `server: ${srv.stderr().split('\n').filter((l) => !/ info /.test(l)).slice(-10).join(' | ')}`);
+    }
+    clients.push(...batch);
   }
   for (let i = 0; i < N; i += 100) await Promise.all(clients.slice(i, i + 100).map((s) => call(s, 'join', 'big')));
   const seen = clients.map(() => []);
@@ -134,7 +152,7 @@ test('1,000 clients in one room each get every broadcast once, in order', async 
   })));
   const sender = await connected(client('/test', { transports: ['websocket'] }));
   for (let n = 0; n < M; n++) assert.deepEqual(await call(sender, 'broadcast', 'big', 'tick', n), [N]);
-  await withTimeout(Promise.all(done), 60000, 'all ticks');
+  await withTimeout(Promise.all(done), 120000, 'all ticks');
   await call(clients[0], 'echo'); // anything extra would be here by now
   const want = [...Array(M).keys()];
   for (let i = 0; i < N; i++) assert.deepEqual(seen[i], want, `client ${i}`);
@@ -142,7 +160,7 @@ test('1,000 clients in one room each get every broadcast once, in order', async 
 });
 
 // A raw WebSocket client that connects to /test, joins a room, and then never
-// reads again (it keeps writing pongs so the heartbeat does not drop it first).
+// reads again (it writes pongs anyway, so only the send backlog can drop it).
 function wsFrame(text) {
   const payload = Buffer.from(text);
   const mask = crypto.randomBytes(4);
@@ -157,7 +175,7 @@ async function stuckClient(room) {
   sock.on('error', () => {}); // the server resets it when it drops it
   await new Promise((resolve) => sock.once('connect', resolve));
   const key = crypto.randomBytes(16).toString('base64');
-  sock.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
+  sock.write(`GET ${PATH}?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
     `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   let buf = Buffer.alloc(0);
   const waitFor = (str) => withTimeout(new Promise((resolve) => {

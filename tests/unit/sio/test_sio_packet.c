@@ -100,6 +100,8 @@ TEST(event_fields)
     ASSERT_EQ(p.rest.len, 0);
     ASSERT(dec("2[12,true]", &p) > 0);
     ASSERT(ym_str_eq_lit(p.event, "12"));
+    ASSERT(dec("2[\"\",{}]\t ", &p) > 0);  /* trailing whitespace (fuzz find) */
+    ASSERT(ym_str_eq_lit(p.rest, ",{}"));
     ASSERT(dec("2[ \"a\" , 1 ]", &p) > 0);
     ASSERT(ym_str_eq_lit(p.event, "\"a\""));
 }

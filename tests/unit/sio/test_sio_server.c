@@ -51,6 +51,8 @@ void ym_eio_server_free(ym_eio_server_t *srv)
             srv->h.on_close(all_sessions[i], "server shutting down", srv->h.ud);
         }
 }
+static bool shutdown_called;
+void ym_eio_server_shutdown(ym_eio_server_t *srv) { shutdown_called = true; }
 static void record(ym_eio_session_t *s, const char *d, size_t n, bool bin)
 {
     ASSERT(s->nout < MAXOUT);
@@ -479,6 +481,8 @@ TEST(shutdown_disconnects)
     init_test(ida);
     init_test(ida);
     ASSERT_EQ(ym_sio_room_size(ym_sio_find_nsp(sio, "/test"), ida), 1);
+    ym_sio_shutdown(sio);
+    ASSERT(shutdown_called);
     teardown(); /* ASan: nothing leaks, no use after free */
 }
 
