@@ -9,6 +9,10 @@ import { mountCall, unmountCall } from './call/call.js';
 
 let current = null;     // { name, you, creatorId, members: Map(id → member), password }
 let onLeft = () => {};
+// chat:message that arrive while a join waits for its ack (the ack waits for
+// the room's history): shown after the history, duplicates dropped by id.
+let early = [];
+const EARLY_MAX = 200;
 
 export const roomPath = (name) => `/r/${encodeURIComponent(name)}`;
 
@@ -75,6 +79,7 @@ export async function openRoom(name, password = '') {
   $('#lobby').hidden = true;
   $('#room').hidden = false;
   clearChat();
+  early = [];
   clear($('#member-list'));
   setText($('#room-title'), name);
   let res;
@@ -91,6 +96,8 @@ export async function openRoom(name, password = '') {
   mountCall($('#stage'), { room: res.room.name, you: res.you });
   // The room's recent history (with clips) came with the join ack.
   for (const m of res.messages || []) showMessage(m, m.from?.name === res.you.name);
+  for (const m of early) if (m.room === res.room.name) showMessage(m, false);
+  early = [];
   showNotice(`You joined ${res.room.name}.`);
   $('#chat-input').focus();
   return true;
@@ -159,6 +166,7 @@ export function initRoom(leftCb) {
   });
   socket.on('chat:message', (msg) => {
     if (current && msg.room === current.name) showMessage(msg, false);
+    else if (!current && early.length < EARLY_MAX) early.push(msg);
   });
   socket.on('new_message', (line) => {
     if (current && typeof line === 'string') showPlain(line);
@@ -175,6 +183,8 @@ export function initRoom(leftCb) {
       const res = await join(name, password);
       renderHeader(res.room);
       renderMembers();
+      // What was said while we were away (already shown messages are skipped by id).
+      for (const m of res.messages || []) showMessage(m, m.from?.name === res.you.name);
       showNotice('Reconnected.');
     } catch (err) {
       current = null;
