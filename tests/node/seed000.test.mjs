@@ -33,7 +33,7 @@ describe('seed 000 protocol', () => {
 
   test('message -> message to the others, messageack to the sender; messages on connect', { timeout: 60000 }, async () => {
     const a = open();
-    const b = open();
+    const b = open({ transports: ['polling'] }); // the seed's client starts on long-polling
     await Promise.all([connected(a), connected(b)]);
     // A fresh server has no history: the replay is an empty list.
     const [initial] = await next(a, 'messages');
@@ -118,6 +118,30 @@ describe('seed 000 protocol', () => {
     await sleep(300);
     assert.equal(pending(b, 'message'), 0);
   });
+});
+
+test('seed 000 history survives a clean restart', { timeout: 60000 }, async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'yoom-seed000-'));
+  let srv = await startYoom({ dataDir, args: ['--no-stun'] });
+  const a = client(srv.url);
+  await connected(a);
+  a.emit('message', { id: 'keep-1', message: 'still here', frames: frames(3).map(jpegDataUri) });
+  const [ack] = await next(a, 'messageack', 30000);
+  a.close();
+  assert.equal(await srv.stop(), 0, srv.stderr());
+  srv = await startYoom({ dataDir, args: ['--no-stun'] });
+  const b = client(srv.url);
+  try {
+    const [hist] = await next(b, 'messages');
+    assert.deepEqual(hist.map((m) => [m.id, m.message]), [['keep-1', 'still here']]);
+    assert.equal(hist[0].video, ack.video);
+  } finally {
+    b.close();
+    assert.equal(await srv.stop(), 0, srv.stderr());
+  }
 });
 
 describe('POST /process', () => {
