@@ -139,7 +139,8 @@ test(`SIGKILL at random moments, ${ROUNDS} rounds: every ack is durable, exactly
     assert.ok(!rows.has(cid), `client id ${cid} stored twice (seed ${SEED})`);
     rows.set(cid, { id: Number(id), text: text.join('|') });
   }
-  assert.ok(acked.size > ROUNDS, `too few acks to mean anything: ${acked.size}`);
+  // Odd rounds are killed only after their first ack.
+  assert.ok(acked.size >= Math.ceil(ROUNDS / 2), `too few acks to mean anything: ${acked.size}`);
   for (const [cid, a] of acked) {
     const row = rows.get(cid);
     assert.ok(row, `acked message ${cid} lost (seed ${SEED})`);
