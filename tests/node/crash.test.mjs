@@ -1,4 +1,5 @@
 // Crash test of durable acknowledgement (issue 7): a client sends messages
+// (every 8th with a clip)
 // with client ids and records every ack while the server is killed with
 // SIGKILL at random moments and restarted on the same database. Messages
 // left unacknowledged by a kill are retried in the next round with the same
@@ -17,7 +18,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startYoom } from './lib/yoom.mjs';
-import { client, connected, request } from './fixtures/clients.mjs';
+import { client, connected, frames, request } from './fixtures/clients.mjs';
 
 const ROUNDS = Number(process.env.YOOM_CRASH_ROUNDS || 20);
 const SEED = Number(process.env.YOOM_CRASH_SEED || Date.now() % 1e9);
@@ -73,7 +74,9 @@ test(`SIGKILL at random moments, ${ROUNDS} rounds: every ack is durable, exactly
       const send = (cid) => {
         const text = `text of ${cid}`;
         inFlight.set(cid, text);
-        s.emit('chat:send', { room: ROOM, text, clientId: cid }, (ack) => {
+        // Every 8th message carries a clip: its ack waits for the encoder too.
+        const clip = Number(cid.replace(/\D/g, '')) % 8 === 0;
+        s.emit('chat:send', { room: ROOM, text, clientId: cid, ...(clip ? { frames: frames(2) } : {}) }, (ack) => {
           if (!inFlight.has(cid)) return;
           inFlight.delete(cid);
           if (ack && ack.ok) {
@@ -82,7 +85,8 @@ test(`SIGKILL at random moments, ${ROUNDS} rounds: every ack is durable, exactly
             const prev = acked.get(cid);
             // A retry acked again must name the same row.
             if (prev) assert.equal(ack.message.id, prev.id, `${cid} acked with two ids`);
-            acked.set(cid, { id: ack.message.id, text });
+            if (clip) assert.ok(ack.message.clip, `${cid}: clip acked without its clip`);
+            acked.set(cid, { id: ack.message.id, text, clip });
             acksThisRound++;
             if (round % 2 === 1) armKill();
           } else {
@@ -122,9 +126,11 @@ test(`SIGKILL at random moments, ${ROUNDS} rounds: every ack is durable, exactly
     await connected(s);
     history = (await request(s, 'room:join', { room: ROOM, name: NAME })).messages;
     for (const cid of unacked) {
-      const ack = await request(s, 'chat:send', { room: ROOM, text: `text of ${cid}`, clientId: cid });
+      const clip = Number(cid.replace(/\D/g, '')) % 8 === 0;
+      const ack = await request(s, 'chat:send', { room: ROOM, text: `text of ${cid}`, clientId: cid,
+        ...(clip ? { frames: frames(2) } : {}) }, 30000);
       assert.equal(ack.ok, true, JSON.stringify(ack));
-      acked.set(cid, { id: ack.message.id, text: `text of ${cid}` });
+      acked.set(cid, { id: ack.message.id, text: `text of ${cid}`, clip });
     }
   } finally {
     s.close();
@@ -134,10 +140,10 @@ test(`SIGKILL at random moments, ${ROUNDS} rounds: every ack is durable, exactly
 
   assert.equal(sql(db, 'PRAGMA integrity_check;'), 'ok');
   const rows = new Map();
-  for (const line of sql(db, "SELECT client_id, id, text FROM messages WHERE room = 'r:crash';").split('\n').filter(Boolean)) {
-    const [cid, id, ...text] = line.split('|');
+  for (const line of sql(db, "SELECT client_id, id, length(clip) > 0, text FROM messages WHERE room = 'r:crash';").split('\n').filter(Boolean)) {
+    const [cid, id, hasClip, ...text] = line.split('|');
     assert.ok(!rows.has(cid), `client id ${cid} stored twice (seed ${SEED})`);
-    rows.set(cid, { id: Number(id), text: text.join('|') });
+    rows.set(cid, { id: Number(id), clip: hasClip === '1', text: text.join('|') });
   }
   // Odd rounds are killed only after their first ack.
   assert.ok(acked.size >= Math.ceil(ROUNDS / 2), `too few acks to mean anything: ${acked.size}`);
@@ -146,6 +152,7 @@ test(`SIGKILL at random moments, ${ROUNDS} rounds: every ack is durable, exactly
     assert.ok(row, `acked message ${cid} lost (seed ${SEED})`);
     assert.equal(row.id, Number(a.id), `${cid}: ack named another row`);
     assert.equal(row.text, a.text);
+    if (a.clip) assert.ok(row.clip, `${cid}: acked clip not stored`);
   }
   // The joiner's history is the last rows the killed server left, in order.
   assert.deepEqual(history.map((m) => m.clientId), before.slice(-1000));
