@@ -132,6 +132,17 @@ test('healthz and basic static GET', async () => {
   assert.equal((await get('/missing.txt')).status, 404);
 });
 
+test('one access-log line per request; --quiet turns it off', async () => {
+  await get('/digits.txt?log=1');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.match(srv.stderr(), / info  GET \/digits\.txt\?log=1 200 10 \d+ms 127\.0\.0\.1:\d+\n/);
+  const q = await startYoom({ webRoot: root, args: ['--quiet'] });
+  const buf = await raw('GET /digits.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { port: q.port });
+  assert.equal(parseResponses(buf)[0].status, 200);
+  assert.equal(await q.stop(), 0);
+  assert.doesNotMatch(q.stderr(), /GET \/digits/);
+});
+
 test('directories: redirect to slash, index.html, 404 without index', async () => {
   const r = await get('/sub?x=1');
   assert.equal(r.status, 301);
