@@ -92,7 +92,11 @@ void ym_http_respond(ym_http_req_t *req, int status, const char *content_type,
 /* Same, taking a reference to a prepared body. */
 void ym_http_respond_rbuf(ym_http_req_t *req, int status, const char *content_type,
                           ym_rbuf_t *body, const char *extra_headers);
-/* A small error page for status (text/plain, reason phrase + message). */
+/* A small error page for status (text/plain, reason phrase + message).
+ * After 400, 408, 413, 414, 431, 501 and 505 the connection is closed (the
+ * framing of what follows cannot be trusted); other statuses keep it alive
+ * when the request allows. Set req->keep_alive = false before any respond
+ * call to close after the response. */
 void ym_http_respond_error(ym_http_req_t *req, int status, const char *message);
 
 /* For a held request: called if the client goes away before the response.
