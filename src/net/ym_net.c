@@ -391,7 +391,10 @@ int ym_conn_send_slice(ym_conn_t *c, ym_rbuf_t *r, size_t off, size_t len)
         return -EPIPE;
     if (len == 0)
         return 0;
-    if (c->backlog + len > c->l->max_backlog) {
+    /* The cap bounds what a slow reader makes us hold: a reply larger than
+     * the cap (a big static file, a source map) may still go out whole when
+     * nothing else is queued, so memory stays within cap + one message. */
+    if (c->backlog > 0 && c->backlog + len > c->l->max_backlog) {
         ym_log_warn("conn %llu (%s): send backlog over %zu bytes, closing slow client",
                     (unsigned long long)c->id, c->peer, c->l->max_backlog);
         conn_start_close(c, -ENOBUFS);
