@@ -15,7 +15,9 @@
 #  5. writes the report (bench/lib/report.mjs).
 # Env: BUILD (build-bench), BENCH_QUICK=1 (reduced sizes: a check, not a
 #      result), BENCH_ROUNDS (5), BENCH_SERVERS, BENCH_SCENARIOS (see bench.mjs),
-#      BENCH_OTHERS=0 (skip the other benchmarks), BENCH_REPORT (docs/BENCHMARKS.md).
+#      BENCH_OTHERS=0 (skip the other benchmarks), BENCH_PROFILE=0 (no perf),
+#      BENCH_RUN=0 (reuse $BUILD/results/results.jsonl: report again without
+#      measuring again), BENCH_REPORT (docs/BENCHMARKS.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -57,7 +59,11 @@ fi
 
 # ---- 2. scenarios ----
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-LOADGEN=$LOADGEN YOOM_BENCH_CMD=$YOOM_BENCH_CMD BUN=$BUN_BIN BENCH_OUT=$OUT node bench/lib/bench.mjs
+if [ "${BENCH_RUN:-1}" = 1 ]; then
+  LOADGEN=$LOADGEN YOOM_BENCH_CMD=$YOOM_BENCH_CMD BUN=$BUN_BIN BENCH_OUT=$OUT node bench/lib/bench.mjs
+elif [ ! -s "$OUT/results.jsonl" ]; then
+  log "BENCH_RUN=0 but no $OUT/results.jsonl to report"; exit 1
+fi
 
 # ---- 3. profile yoom under broadcast load ----
 # A flat profile (release code has no frame pointers, so no call graphs): one
@@ -79,8 +85,14 @@ if command -v perf >/dev/null 2>&1 && [ "${BENCH_PROFILE:-1}" = 1 ]; then
     sleep 2.5
     perf record -F 999 -p "$SPID" -o "$OUT/perf.data" -- sleep 4 >/dev/null 2>&1 || true
     wait "$LPID" || true
-    perf report -i "$OUT/perf.data" --stdio --no-children --sort symbol --percent-limit 1.5 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' | head -40 > "$PROFILE" || true
+    {
+      echo "by object (kernel = [kernel.kallsyms]):"
+      perf report -i "$OUT/perf.data" --stdio --no-children --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+      echo
+      echo "by symbol:"
+      perf report -i "$OUT/perf.data" --stdio --no-children --sort dso,symbol --percent-limit 0.7 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -45
+    } > "$PROFILE" || true
   fi
   kill "$SPID" 2>/dev/null || true
   wait "$SPID" 2>/dev/null || true
@@ -98,7 +110,8 @@ if [ "${BENCH_OTHERS:-1}" = 1 ]; then
         echo
         echo "Output of \`bench/$b/run.sh\`:"
         echo
-        if ! bash "bench/$b/run.sh" 2> "$OUT/$b.err"; then
+        # Their own knobs only: BUILD and BENCH_ROUNDS mean other things there.
+        if ! env -u BUILD -u BENCH_ROUNDS bash "bench/$b/run.sh" 2> "$OUT/$b.err"; then
           echo
           echo "**bench/$b/run.sh failed**; last lines of its stderr:"
           echo '```'

@@ -32,8 +32,10 @@ const median = (a) => {
 };
 const fmt = (x, d = 0) => (x === undefined ? '—' : Number(x).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const ms = (us) => (us === undefined ? '—' : (us / 1000).toFixed(us < 10000 ? 2 : 1));
-const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b);
-const fmtRatio = (r) => (r === undefined ? '—' : `${r.toFixed(r < 10 ? 2 : 1)}×`);
+// A reference of 0 (not even the lowest step passed) against a positive yoom
+// result is an unbounded ratio, not a missing one.
+const ratio = (a, b) => (a === undefined || b === undefined ? undefined : b ? a / b : a > 0 ? Infinity : undefined);
+const fmtRatio = (r) => (r === undefined ? '—' : r === Infinity ? '∞' : `${r.toFixed(r < 10 ? 2 : 1)}×`);
 const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8', cwd: ROOT }).trim(); } catch { return '?'; } };
 const pkgVersion = (name) => { try { return JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { return '?'; } };
 
@@ -55,7 +57,7 @@ function bars(name, title, ylabel, cats, series, { log = false } = {}) {
   const cols = servers.map((s, i) => `'${dat}' using ${i + 2}:xtic(1) title '${LABEL[s]}'`).join(', ');
   return gnuplot(name, `set title '${title}'\nset ylabel '${ylabel}'\nset style data histograms\n` +
     'set style histogram clustered gap 1\nset style fill solid 0.85 border -1\nset boxwidth 0.9\n' +
-    `set grid ytics\nset key top left\nset yrange [${log ? '1' : '0'}:*]\n${log ? 'set logscale y\n' : ''}` +
+    `set grid ytics\nset key outside right top\nset yrange [${log ? '1' : '0'}:*]\n${log ? 'set logscale y\n' : ''}` +
     `set xtics nomirror\nplot ${cols}\n`);
 }
 
@@ -299,7 +301,7 @@ if (existsSync(prof) && readFileSync(prof, 'utf8').trim()) {
     load = ` (${fmt(l.deliveries_per_s)} deliveries/s, lost ${l.lost}, p99 ${ms(l.latency_us.p99)} ms)`;
   } catch { /* no load report */ }
   p(`\`perf record -F 999\` of the yoom process for 4 s while one room of 1,000 gets 200 messages/s of 64 B${load}; ` +
-    'flat profile (self time), symbols above 1.5 %:');
+    'flat profile (self time) by object, then symbols above 0.7 %:');
   p();
   p('```');
   p(readFileSync(prof, 'utf8').trimEnd());
