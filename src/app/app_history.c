@@ -252,7 +252,7 @@ void ym_app__history_chat_send(ym_app_t *app, ym_sio_socket_t *s, ym_app_room_t 
         return;
     }
     /* clientId makes a retry idempotent: the store answers it with the
-     * original row (within the room and display name, for the TTL). */
+     * original row (within the room, for the TTL). */
     json_t *cid = json_object_get(o, "clientId");
     const char *client_id = NULL;
     if (cid && !json_is_null(cid)) {

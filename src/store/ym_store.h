@@ -67,7 +67,7 @@
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). A
  * database with a newer version is refused at open. */
-#define YM_STORE_SCHEMA_VERSION 1
+#define YM_STORE_SCHEMA_VERSION 2
 
 /* One chat message. As an append request every pointer is borrowed for the
  * duration of the call only (ym_store_append copies); as a result handed to a
@@ -77,7 +77,7 @@ typedef struct ym_store_msg {
     const char *room;       /* NUL-terminated UTF-8, 1..YM_STORE_MAX_ROOM bytes */
     const char *sender;     /* NUL-terminated UTF-8, 1..YM_STORE_MAX_SENDER bytes */
     const char *client_id;  /* NULL, or 1..YM_STORE_MAX_CLIENT_ID bytes: makes retries idempotent
-                               within (room, sender) for as long as the original is kept (TTL) */
+                               within the room for as long as the original is kept (TTL) */
     const char *text;       /* UTF-8, text_len bytes (may be NULL when text_len == 0) */
     size_t text_len;
     int64_t ts_ms;          /* wall clock, ms since the epoch; 0 in a request = now (config clock) */

@@ -16,7 +16,7 @@
 
 typedef struct sq {
     sqlite3 *db;
-    sqlite3_stmt *find;     /* writer: an existing row for (room, sender, client_id) */
+    sqlite3_stmt *find;     /* writer: an existing row for (room, client_id) */
     sqlite3_stmt *insert;   /* writer */
     sqlite3_stmt *del;      /* writer: sweep */
     sqlite3_stmt *recent;   /* reader */
@@ -41,6 +41,15 @@ static const char *const migrations[] = {
     "CREATE INDEX messages_room ON messages(room, id);"
     "CREATE INDEX messages_ts ON messages(ts_ms);"
     "CREATE UNIQUE INDEX messages_client ON messages(room, sender, client_id)"
+    "  WHERE client_id IS NOT NULL;",
+    /* 2: a retry is recognised by (room, client_id) alone. With the sender in
+     * the key, a client that reconnected under a de-duplicated display name
+     * ("Ann (2)") stored its retry twice. Client ids are random per message,
+     * so the sender adds no safety. Keep the oldest of any earlier copies. */
+    "DELETE FROM messages WHERE client_id IS NOT NULL AND id NOT IN"
+    "  (SELECT MIN(id) FROM messages WHERE client_id IS NOT NULL GROUP BY room, client_id);"
+    "DROP INDEX messages_client;"
+    "CREATE UNIQUE INDEX messages_room_client ON messages(room, client_id)"
     "  WHERE client_id IS NOT NULL;",
 };
 
@@ -234,7 +243,7 @@ static int sq_open(const ym_store_config_t *cfg, bool writer, void **out, char *
             ret = map_error(rc);
             goto fail;
         }
-        if ((ret = prepare(s, "SELECT " COLUMNS " FROM messages WHERE room = ?1 AND sender = ?2 AND client_id = ?3",
+        if ((ret = prepare(s, "SELECT " COLUMNS " FROM messages WHERE room = ?1 AND client_id = ?2",
                            &s->find, path, err, errlen)) < 0 ||
             (ret = prepare(s, "INSERT INTO messages (room, sender, client_id, text, ts_ms, clip, clip_mime, poster)"
                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -301,8 +310,7 @@ static int append_one(sq_t *s, ym_store_append_item_t *it)
     if (m->client_id) {
         /* Inside the transaction: also sees a retry queued in the same batch. */
         sqlite3_bind_text(s->find, 1, m->room, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s->find, 2, m->sender, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s->find, 3, m->client_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->find, 2, m->client_id, -1, SQLITE_STATIC);
         rc = sqlite3_step(s->find);
         if (rc == SQLITE_ROW)
             it->original = row_to_msg(s->find);
