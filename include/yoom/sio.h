@@ -200,4 +200,41 @@ size_t ym_sio_bcast_emit_bin(const ym_sio_bcast_t *b, const char *event, const c
 /* Counts for status pages and benchmarks. */
 size_t ym_sio_client_count(const ym_sio_t *sio);   /* Engine.IO sessions */
 
+/* ---- Observation (for an admin view such as the app's /admin namespace) ----
+ *
+ * Totals since the server started, and a walk over the namespaces. */
+typedef struct ym_sio_stats {
+    uint64_t packets_in;        /* Engine.IO messages received (text and binary) */
+    uint64_t packets_out;       /* messages queued to clients (a broadcast counts per recipient) */
+    size_t clients;             /* Engine.IO sessions now (= ym_sio_client_count) */
+    size_t polling_clients;     /* of which on HTTP long-polling now */
+} ym_sio_stats_t;
+void ym_sio_get_stats(const ym_sio_t *sio, ym_sio_stats_t *out);
+/* Calls fn for every namespace, in creation order. fn must not create namespaces. */
+void ym_sio_nsps_foreach(ym_sio_t *sio, void (*fn)(ym_sio_nsp_t *nsp, void *ud), void *ud);
+/* The Engine.IO session id of the socket's connection (shared by its namespaces). */
+const char *ym_sio_socket_client_id(const ym_sio_socket_t *s);
+/* When the socket connected (wall clock, ms since the epoch). */
+uint64_t ym_sio_socket_connected_at(const ym_sio_socket_t *s);
+
+/* One observer per server, called on the loop thread as things happen, after
+ * the namespace's own handlers. Every member is optional. Observers may emit
+ * (to any socket, or broadcast) but must not join, leave or disconnect from
+ * inside a callback, nor free the server. The struct is copied; NULL removes
+ * the observer. ud must stay valid until the observer is removed. */
+typedef struct ym_sio_observer {
+    void (*on_client_open)(void *ud);                        /* Engine.IO session opened */
+    void (*on_client_close)(const char *reason, void *ud);   /* Engine.IO session closed */
+    /* After the CONNECT reply went out (the socket is in its own room). */
+    void (*on_socket_connect)(ym_sio_socket_t *s, void *ud);
+    /* After on_disconnect: the socket has left its rooms; its id and
+     * namespace are still readable. */
+    void (*on_socket_disconnect)(ym_sio_socket_t *s, const char *reason, void *ud);
+    /* ym_sio_join/ym_sio_leave that changed the socket's rooms. */
+    void (*on_join)(ym_sio_socket_t *s, const char *room, void *ud);
+    void (*on_leave)(ym_sio_socket_t *s, const char *room, void *ud);
+    void *ud;
+} ym_sio_observer_t;
+void ym_sio_set_observer(ym_sio_t *sio, const ym_sio_observer_t *obs);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "base/ym_codec.h"
 #include "base/ym_log.h"
+#include "base/ym_time.h"
 #include "eio/ym_eio.h"
 #include "sio/ym_sio_adapter.h"
 #include "sio/ym_sio_packet.h"
@@ -54,6 +55,7 @@ struct ym_sio_socket {
     ym_sio_socket_t *next;     /* in c->sockets */
     char id[21];
     uint64_t serial;           /* tells a reused pointer from the socket an ack refers to */
+    uint64_t connected_at;     /* wall clock, ms */
     void *data;
     uint64_t next_ack_id;
     pending_ack_t *acks;
@@ -90,6 +92,8 @@ struct ym_sio {
     size_t nnsps;
     client_t *clients;
     uint64_t serial;
+    ym_sio_observer_t obs;     /* all NULL when nobody observes */
+    uint64_t packets_in, packets_out;
 };
 
 struct ym_sio_ack {
@@ -144,6 +148,7 @@ static void socket_send_packet(ym_sio_socket_t *s, ym_eio_packet_t *p)
         s->early[s->nearly++] = ym_eio_packet_ref(p);
         return;
     }
+    s->c->sio->packets_out++;
     /* -ENOBUFS: eio is closing the session as too slow; on_close follows. */
     (void)ym_eio_send_packet(s->c->es, p);
 }
@@ -203,6 +208,9 @@ static void socket_close(ym_sio_socket_t *s, const char *reason, bool send_packe
     }
     if (was_connected && nsp->h.on_disconnect)
         nsp->h.on_disconnect(s, reason, nsp->h.ud);
+    ym_sio_t *sio = s->c->sio;
+    if (was_connected && sio->obs.on_socket_disconnect)
+        sio->obs.on_socket_disconnect(s, reason, sio->obs.ud);
     sock_unref(s); /* the client's reference */
     sock_unref(s);
 }
@@ -294,6 +302,7 @@ static void on_connect_packet(client_t *c, const ym_sio_packet_t *pk)
         return;
     }
     s->state = SOCK_CONNECTED;
+    s->connected_at = ym_wall_ms();
     if (!c->ever_connected) {
         c->ever_connected = true;
         uv_timer_stop(&c->connect_timer);
@@ -307,6 +316,8 @@ static void on_connect_packet(client_t *c, const ym_sio_packet_t *pk)
         ym_eio_packet_unref(s->early[i]);
     }
     s->nearly = 0;
+    if (sio->obs.on_socket_connect && s->state == SOCK_CONNECTED)
+        sio->obs.on_socket_connect(s, sio->obs.ud);
     sock_unref(s);
 }
 
@@ -436,6 +447,7 @@ static void eio_on_message(ym_eio_session_t *es, const char *data, size_t len, b
     client_t *c = ym_eio_session_data(es);
     if (!c || c->closing)
         return;
+    c->sio->packets_in++;
     if (binary) {
         if (c->bin_expected == 0) {
             client_fail(c, "unexpected binary message");
@@ -496,6 +508,8 @@ static void eio_on_open(ym_eio_session_t *es, void *ud)
         sio->clients->prev = c;
     sio->clients = c;
     ym_eio_session_set_data(es, c);
+    if (sio->obs.on_client_open)
+        sio->obs.on_client_open(sio->obs.ud);
 }
 
 static void client_timer_closed(uv_handle_t *h)
@@ -532,6 +546,8 @@ static void eio_on_close(ym_eio_session_t *es, const char *reason, void *ud)
     ym_eio_session_set_data(es, NULL);
     uv_timer_stop(&c->connect_timer);
     uv_close((uv_handle_t *)&c->connect_timer, client_timer_closed);
+    if (sio->obs.on_client_close)
+        sio->obs.on_client_close(r, sio->obs.ud);
 }
 
 /* ---- server ---- */
@@ -808,14 +824,25 @@ int ym_sio_join(ym_sio_socket_t *s, const char *room)
 {
     if (s->state == SOCK_CLOSED)
         return -EPIPE;
-    return s->nsp->ops->join(s->nsp->ad, s->id, room);
+    const ym_sio_observer_t *obs = &s->nsp->sio->obs;
+    /* The observer hears only of changes, so look first (only when observed). */
+    bool tell = obs->on_join && !s->nsp->ops->in_room(s->nsp->ad, s->id, room);
+    int rc = s->nsp->ops->join(s->nsp->ad, s->id, room);
+    if (rc == 0 && tell)
+        obs->on_join(s, room, obs->ud);
+    return rc;
 }
 
 int ym_sio_leave(ym_sio_socket_t *s, const char *room)
 {
     if (s->state == SOCK_CLOSED)
         return -EPIPE;
-    return s->nsp->ops->leave(s->nsp->ad, s->id, room);
+    const ym_sio_observer_t *obs = &s->nsp->sio->obs;
+    bool tell = obs->on_leave && s->nsp->ops->in_room(s->nsp->ad, s->id, room);
+    int rc = s->nsp->ops->leave(s->nsp->ad, s->id, room);
+    if (rc == 0 && tell)
+        obs->on_leave(s, room, obs->ud);
+    return rc;
 }
 
 bool ym_sio_in_room(const ym_sio_socket_t *s, const char *room)
@@ -903,3 +930,29 @@ size_t ym_sio_bcast_emit(const ym_sio_bcast_t *b, const char *event, const char 
 }
 
 size_t ym_sio_client_count(const ym_sio_t *sio) { return ym_eio_session_count(sio->eio); }
+
+/* ---- observation ---- */
+
+void ym_sio_get_stats(const ym_sio_t *sio, ym_sio_stats_t *out)
+{
+    *out = (ym_sio_stats_t){ .packets_in = sio->packets_in, .packets_out = sio->packets_out };
+    out->clients = ym_eio_session_count(sio->eio);
+    /* A walk: called every few seconds by an admin view, not per packet. */
+    for (const client_t *c = sio->clients; c; c = c->next)
+        if (strcmp(ym_eio_session_transport(c->es), "polling") == 0)
+            out->polling_clients++;
+}
+
+void ym_sio_nsps_foreach(ym_sio_t *sio, void (*fn)(ym_sio_nsp_t *nsp, void *ud), void *ud)
+{
+    for (size_t i = 0; i < sio->nnsps; i++)
+        fn(sio->nsps[i], ud);
+}
+
+const char *ym_sio_socket_client_id(const ym_sio_socket_t *s) { return ym_eio_session_id(s->c->es); }
+uint64_t ym_sio_socket_connected_at(const ym_sio_socket_t *s) { return s->connected_at; }
+
+void ym_sio_set_observer(ym_sio_t *sio, const ym_sio_observer_t *obs)
+{
+    sio->obs = obs ? *obs : (ym_sio_observer_t){ 0 };
+}
