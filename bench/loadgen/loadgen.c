@@ -148,6 +148,7 @@ typedef struct worker {
     uint32_t heap_len;
     result_t r;
     uint64_t t0, t_end, warm_end, last_rx;
+    uint64_t expect_local;         /* deliveries this worker's clients should get */
     bool go, sending;
     uint64_t rng;
     char *pad;
@@ -716,6 +717,45 @@ static void send_one(worker_t *w, conn_t *c)
     c->seq++;
 }
 
+/* Scheduled send time of slot k of sender gid (the one formula for both
+ * the schedule and the count of expected messages). */
+static uint64_t slot_due(const worker_t *w, uint32_t gid, uint64_t k)
+{
+    return w->t0 + (uint64_t)(((double)k + (double)(gid % 1000) / 1000.0) * 1e6 / O.rate);
+}
+
+/* Messages sender gid sends in the whole send phase if connected throughout. */
+static uint64_t slots_of(const worker_t *w, uint32_t gid)
+{
+    uint64_t k = 0;
+    while (slot_due(w, gid, k) < w->t_end)
+        k++;
+    return k;
+}
+
+/* What this worker's clients should receive; the drain after the send phase
+ * ends as soon as it has all arrived (else at --max-drain: the rest is lost). */
+static uint64_t expected_local(const worker_t *w)
+{
+    uint64_t sum = 0, room_sum = 0;
+    uint32_t cached_room = UINT32_MAX;
+    for (uint32_t i = 0; i < w->count; i++) {
+        const conn_t *c = &w->c[i];
+        if (O.mode == M_ECHO) {
+            sum += c->sender >= 0 ? slots_of(w, c->gid) : 0;
+            continue;
+        }
+        if (c->room != cached_room) {
+            cached_room = c->room;
+            room_sum = 0;
+            for (uint32_t k = 0; k < senders_in_room(c->room); k++)
+                room_sum += slots_of(w, room_base(c->room) + k);
+        }
+        sum += room_sum;
+    }
+    return sum;
+}
+
 /* Sends every message whose scheduled time has come. */
 static void run_schedule(worker_t *w, uint64_t t)
 {
@@ -729,7 +769,7 @@ static void run_schedule(worker_t *w, uint64_t t)
         }
         /* A slot missed while disconnected is skipped, not sent late. */
         c->slot++;
-        c->next_due = w->t0 + (uint64_t)(((double)c->slot + (double)(c->gid % 1000) / 1000.0) * 1e6 / O.rate);
+        c->next_due = slot_due(w, c->gid, c->slot);
         heap_sift_top(w);
     }
 }
@@ -847,9 +887,9 @@ static void worker_main(worker_t *w, int to_parent, int from_parent)
             timeout = (int)((w->t0 - t) / 1000);
         }
         if (drain_until != UINT64_MAX) {
-            /* Stop when nothing has arrived for a while after the last send,
-             * or at the drain deadline: whatever is missing then is lost. */
-            if (t >= drain_until || (t > w->last_rx + 500000 && t > w->t_end + 500000))
+            /* Stop when all has arrived, or at the drain deadline: whatever
+             * is missing then is lost. */
+            if (t >= drain_until || w->r.delivered >= w->expect_local)
                 break;
         }
         int n;
@@ -878,10 +918,12 @@ static void worker_main(worker_t *w, int to_parent, int from_parent)
                     if (c->sender >= 0) {
                         /* Spread the senders over one period so they do not
                          * all fire in the same millisecond. */
-                        c->next_due = t0 + (uint64_t)((double)(c->gid % 1000) / 1000.0 * 1e6 / O.rate);
+                        c->next_due = slot_due(w, c->gid, 0);
                         heap_push(w, k);
                     }
                 }
+                if (O.mode == M_BCAST || O.mode == M_ECHO)
+                    w->expect_local = expected_local(w);
                 continue;
             }
             conn_t *c = &w->c[id];
