@@ -30,6 +30,7 @@ typedef struct yoom {
     ym_media_config_t media_cfg;
     uv_signal_t sigint, sigterm;
     bool stopping;
+    int shutdown_waits;      /* HTTP shutdown and app drain still running */
     int exit_code;
 } yoom_t;
 
@@ -195,33 +196,39 @@ static void store_closed(void *ud)
     unwire_layers(y);
 }
 
-/* Every message in flight is committed and answered: close the store (its
- * workers finish, then store_closed runs on the loop). */
-static void app_drained(void *ud)
+/* Graceful shutdown, in this order:
+ *  1. HTTP stops accepting and closes idle connections; in parallel the app
+ *     refuses new work and waits until every message and clip in flight is
+ *     committed and answered (the encoder cancels queued clips with an error).
+ *  2. Drained: Socket.IO closes its clients (held long-polls answered, WebSocket
+ *     close frames), so HTTP's wait ends without running into its deadline.
+ *  3. Both done: the store closes (its threads finish), then everything is freed. */
+static void maybe_close_store(yoom_t *y)
 {
-    yoom_t *y = ud;
+    if (y->shutdown_waits > 0)
+        return;
     if (y->store)
         ym_store_close(y->store, store_closed, y);
     else
         store_closed(y);
 }
 
-static void shutdown_done(void *ud)
+static void app_drained(void *ud)
+{
+    yoom_t *y = ud;
+    if (y->sio)
+        ym_sio_shutdown(y->sio);
+    y->shutdown_waits--;
+    maybe_close_store(y);
+}
+
+static void http_done(void *ud)
 {
     yoom_t *y = ud;
     uv_close((uv_handle_t *)&y->sigint, NULL);
     uv_close((uv_handle_t *)&y->sigterm, NULL);
-    if (!y->app) {
-        ym_log_info("shutdown complete");
-        unwire_layers(y);
-        return;
-    }
-    /* The app refuses new work first, then the encoder cancels queued clips
-     * (answered with an error); the drain waits for the rest. */
-    ym_app_drain(y->app, app_drained, y);
-    if (y->media)
-        ym_media_encoder_close(y->media);
-    y->media = NULL;
+    y->shutdown_waits--;
+    maybe_close_store(y);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -236,7 +243,14 @@ static void on_signal(uv_signal_t *h, int signum)
                 (unsigned long long)y->cfg.shutdown_timeout_ms);
     if (y->cfg.conformance)
         ym_conformance_shutdown(); /* answers held long-polls so HTTP need not wait for them */
-    ym_http_server_shutdown(y->http, y->cfg.shutdown_timeout_ms, shutdown_done, y);
+    y->shutdown_waits = y->app ? 2 : 1;
+    ym_http_server_shutdown(y->http, y->cfg.shutdown_timeout_ms, http_done, y);
+    if (y->app) {
+        ym_app_drain(y->app, app_drained, y);
+        if (y->media)
+            ym_media_encoder_close(y->media);
+        y->media = NULL;
+    }
 }
 
 int main(int argc, char **argv)
