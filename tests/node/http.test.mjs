@@ -191,6 +191,25 @@ test('ranges: 206, suffix, 416, multiple ranges → 200', async () => {
   assert.ok(b.body.equals(big.subarray(1000000, 2000000)));
 });
 
+test('the small-file cache is revalidated when the file changes; If-Range with a stale ETag gets the whole file', async () => {
+  const f = path.join(root, 'changing.txt');
+  writeFileSync(f, 'version one');
+  const a = await get('/changing.txt');
+  assert.equal(a.body.toString(), 'version one');
+  writeFileSync(f, 'version two!');
+  const later = new Date(Date.now() + 5000);
+  utimesSync(f, later, later);
+  const b = await get('/changing.txt');
+  assert.equal(b.body.toString(), 'version two!');
+  assert.notEqual(b.headers.etag, a.headers.etag);
+  const stale = await get('/changing.txt', { Range: 'bytes=0-6', 'If-Range': a.headers.etag });
+  assert.equal(stale.status, 200);
+  assert.equal(stale.body.toString(), 'version two!');
+  const fresh = await get('/changing.txt', { Range: 'bytes=0-6', 'If-Range': b.headers.etag });
+  assert.equal(fresh.status, 206);
+  assert.equal(fresh.body.toString(), 'version');
+});
+
 test('HEAD: headers with Content-Length, no body', async () => {
   const buf = await raw('HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /digits.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   const text = buf.toString('latin1');
