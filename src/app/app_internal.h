@@ -118,6 +118,7 @@ struct ym_app {
     void (*drain_done)(void *ud);
     void *drain_ud;
     bool drain_fired;                   /* drain_done scheduled (once) */
+    struct ym_app_admin *admin;         /* /admin namespace (app_admin.h); NULL when off */
 };
 
 /* Replies to an ack with [{"error": msg}] (ack may be NULL: then nothing). */

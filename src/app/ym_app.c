@@ -3,6 +3,7 @@
  * room-list broadcasts, disconnects and the /r/<room> route. */
 #include "app/app_internal.h"
 #include "app/app_history.h"
+#include "app/app_admin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -356,6 +357,12 @@ ym_app_t *ym_app_new(uv_loop_t *loop, ym_http_server_t *http, ym_sio_t *sio, con
     ym_app__ice_install(app);
     if (http)
         ym_http_route(http, "/r/", 0, on_room_page, app);
+    if (app->cfg.admin) {
+        ym_app_admin_config_t adc = { .password = app->cfg.admin_password, .readonly = app->cfg.admin_readonly,
+                                      .app_nsp = app->nsp };
+        app->admin = ym_app_admin_new(loop, sio, &adc);
+        app->cfg.admin_password = NULL; /* hashed; the clear text is not kept */
+    }
     return app;
 }
 
@@ -365,6 +372,8 @@ void ym_app_free(ym_app_t *app)
         return;
     /* Detach first so that sockets disconnected later by ym_sio_free no longer
      * call into freed state; their data pointers are cleared below. */
+    ym_app_admin_free(app->admin);
+    app->admin = NULL;
     ym_sio_handlers_t none = { 0 };
     ym_sio_nsp_set_handlers(app->nsp, &none);
     while (app->socks.next != &app->socks) {

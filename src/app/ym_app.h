@@ -38,6 +38,12 @@ typedef struct ym_app_config {
     const ym_media_config_t *media_cfg; /* clip limits (frames, bytes); copied; NULL = defaults */
     uint64_t history_ttl_ms;      /* how long clips stay served from memory; default 10 min */
     size_t clip_cache_bytes;      /* clips kept in memory for GET /clips; default 64 MiB */
+    /* The /admin namespace (app_admin.h, @socket.io/admin-ui's protocol): off
+     * unless admin is set. admin_password (NULL = none) is hashed at start
+     * and not kept; admin_readonly refuses the commands. */
+    bool admin;
+    const char *admin_password;
+    bool admin_readonly;
 } ym_app_config_t;
 
 #define YM_APP_DEFAULT_ROOM_NAME_CHARS 64

@@ -28,6 +28,10 @@ typedef struct yoom {
     ym_store_t *store;       /* message history (not in conformance mode) */
     ym_media_encoder_t *media; /* clip encoder (not in conformance mode) */
     ym_media_config_t media_cfg;
+    /* --cors-origin values split at commas; Engine.IO reads them for its
+     * whole life (ym_sio_config_t.cors_origins), so they live here. */
+    char cors_buf[4096];
+    const char *cors[65];
     uv_signal_t sigint, sigterm;
     bool stopping;
     int shutdown_waits;      /* HTTP shutdown and app drain still running */
@@ -93,6 +97,45 @@ static int open_history(yoom_t *y)
     return 0;
 }
 
+/* Splits the --cors-origin values (each may list several, comma-separated)
+ * into y->cors, NULL-terminated. */
+static int split_cors(yoom_t *y)
+{
+    const ym_config_list_t *l = &y->cfg.cors_origins;
+    size_t used = 0, n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        for (const char *p = l->v[i]; *p;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            const char *next = end ? end + 1 : p + len;
+            while (len && (*p == ' ' || *p == '\t')) {
+                p++;
+                len--;
+            }
+            while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                len--;
+            if (len) {
+                if (n + 1 >= YM_ARRAY_LEN(y->cors) || used + len + 1 > sizeof(y->cors_buf)) {
+                    ym_log_error("--cors-origin: too many origins");
+                    return -EINVAL;
+                }
+                /* An origin is scheme://host[:port]: a path or "*" would never match a browser's Origin. */
+                if (strncmp(p, "http://", 7) != 0 && strncmp(p, "https://", 8) != 0) {
+                    ym_log_error("--cors-origin: '%.*s' is not an http:// or https:// origin", (int)len, p);
+                    return -EINVAL;
+                }
+                memcpy(y->cors_buf + used, p, len);
+                y->cors_buf[used + len] = '\0';
+                y->cors[n++] = y->cors_buf + used;
+                used += len + 1;
+            }
+            p = next;
+        }
+    }
+    y->cors[n] = NULL;
+    return (int)n;
+}
+
 /* Creates the servers and registers every layer's routes. Layers above http
  * (Engine.IO/Socket.IO, app, store, media, STUN) are wired here, in order. */
 static int wire_layers(yoom_t *y)
@@ -121,6 +164,11 @@ static int wire_layers(yoom_t *y)
         return rc;
     if (!c->conformance) {
         ym_sio_config_t sc = { .max_send_backlog = c->max_send_backlog };
+        int ncors = split_cors(y);
+        if (ncors < 0)
+            return ncors;
+        if (ncors > 0)
+            sc.cors_origins = y->cors;
         /* Clip frames travel as attachments of one packet. */
         if (c->clip_max_frames > 10)
             sc.max_attachments = (unsigned)c->clip_max_frames;
@@ -166,6 +214,9 @@ static int wire_layers(yoom_t *y)
         ac.media = y->media;
         ac.media_cfg = &y->media_cfg;
         ac.history_ttl_ms = c->history_ttl_s * 1000u;
+        ac.admin = c->admin || c->admin_password;
+        ac.admin_password = c->admin_password;
+        ac.admin_readonly = c->admin_readonly;
         y->app = ym_app_new(y->loop, y->http, y->sio, &ac);
     }
     return 0;

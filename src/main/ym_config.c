@@ -14,6 +14,7 @@ typedef enum opt_kind {
     OPT_PORT,       /* uint64_t, 0..65535 */
     OPT_FLAG,       /* bool, takes no value */
     OPT_LOG_LEVEL,  /* ym_log_level_t */
+    OPT_LIST,       /* ym_config_list_t: repeatable, values appended */
 } opt_kind_t;
 
 typedef struct opt {
@@ -62,6 +63,10 @@ static const opt_t opts[] = {
     { "clip-max-frames", OPT_U64, F(clip_max_frames), "10", 1, 20, "frames per clip" },
     { "clip-max-bytes", OPT_U64, F(clip_max_bytes), "3145728", 1024, 67108864, "JPEG bytes per clip (all frames together)" },
     { "clip-queue", OPT_U64, F(clip_queue), "0", 0, 10000, "clips encoding or waiting at once; more get \"busy, try again\" (0 = 2 x cores)" },
+    { "cors-origin", OPT_LIST, F(cors_origins), NULL, 0, 0, "origin allowed cross-origin with credentials, e.g. https://admin.socket.io (repeatable or comma-separated)" },
+    { "admin", OPT_FLAG, F(admin), NULL, 0, 0, "the /admin Socket.IO namespace (@socket.io/admin-ui protocol; yoom's own page is /admin/), without a password" },
+    { "admin-password", OPT_STR, F(admin_password), NULL, 0, 0, "turns on /admin, with user \"admin\" and this password" },
+    { "admin-readonly", OPT_FLAG, F(admin_readonly), NULL, 0, 0, "the admin view can watch but not emit, join, leave or disconnect" },
     { "quiet", OPT_FLAG, F(quiet), NULL, 0, 0, "no access log" },
     { "conformance", OPT_FLAG, F(conformance), NULL, 0, 0, "Engine.IO/Socket.IO conformance mode (not available yet)" },
     { "help", OPT_FLAG, F(help), NULL, 0, 0, "show this help and exit" },
@@ -113,6 +118,19 @@ static int set_value(ym_config_t *cfg, const opt_t *o, const char *v, char *err,
     case OPT_FLAG:
         *(bool *)(void *)field = true;
         return 0;
+    case OPT_LIST: {
+        ym_config_list_t *l = (ym_config_list_t *)(void *)field;
+        if (!*v) {
+            errf(err, err_size, "--%s: empty value", o->name);
+            return -1;
+        }
+        if (l->n == YM_CONFIG_MAX_LIST) {
+            errf(err, err_size, "--%s: at most %d times", o->name, YM_CONFIG_MAX_LIST);
+            return -1;
+        }
+        l->v[l->n++] = v;
+        return 0;
+    }
     }
     return -1;
 }

@@ -17,6 +17,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* A flag that may be given several times (each value kept, in order). */
+#define YM_CONFIG_MAX_LIST 16
+typedef struct ym_config_list {
+    const char *v[YM_CONFIG_MAX_LIST];
+    size_t n;
+} ym_config_list_t;
+
 typedef struct ym_config {
     const char *host;
     uint64_t port;
@@ -53,6 +60,10 @@ typedef struct ym_config {
     uint64_t clip_max_frames;
     uint64_t clip_max_bytes;
     uint64_t clip_queue;           /* 0 = the media layer's default (2 x cores) */
+    ym_config_list_t cors_origins; /* --cors-origin, each value comma-separated origins */
+    bool admin;                    /* the /admin namespace (src/app/app_admin.h) */
+    const char *admin_password;    /* implies admin */
+    bool admin_readonly;
     bool quiet;
     bool conformance;
     bool help;
