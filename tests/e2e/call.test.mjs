@@ -214,6 +214,30 @@ async function inside() {
     await ann.waitForFunction(() => /Sent to 2 people/.test(document.querySelector('.direct-file-status')?.textContent), null, { timeout: T });
     await shot(ben, 'direct-file');
 
+    // Cat shares the screen: the others see the screen indicator and keep
+    // decoding; stopping puts the camera back. Both by replaceTrack.
+    const catId = await selfId(cat);
+    const senderLabels = (p) => p.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
+      .map((pc) => pc.getSenders().find((x) => x.track?.kind === 'video')?.track.label));
+    await cat.click('#call-screen');
+    await ann.locator(`.tile.screen[data-id="${catId}"] .screen-on`).waitFor({ state: 'visible', timeout: T });
+    assert.ok((await senderLabels(cat)).every((l) => /^screen/.test(l)), String(await senderLabels(cat)));
+    await decodingFrom(ann, 2);
+    await shot(ann, 'screen-share');
+    await cat.click('#call-screen');
+    await ann.waitForSelector(`.tile:not(.screen)[data-id="${catId}"]`, { timeout: T });
+    assert.ok((await senderLabels(cat)).every((l) => /^fake_device/.test(l)), String(await senderLabels(cat)));
+
+    // An ICE restart (what the client does when a path fails) renegotiates
+    // through the perfect-negotiation path and the video keeps flowing.
+    const ufrags = () => ann.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
+      .map((pc) => /a=ice-ufrag:(\S+)/.exec(pc.localDescription.sdp)[1]));
+    const oldUfrags = await ufrags();
+    await ann.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed').forEach((pc) => pc.restartIce()));
+    await ann.waitForFunction((old) => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
+      .every((pc, i) => pc.signalingState === 'stable' && /a=ice-ufrag:(\S+)/.exec(pc.localDescription.sdp)[1] !== old[i]), oldUfrags, { timeout: T });
+    for (const p of people) await decodingFrom(p, 2);
+
     // Cat leaves the call: the others drop to two tiles and one connection.
     await cat.click('#call-leave');
     await cat.waitForSelector('#call-join:not([disabled])', { timeout: T });
