@@ -118,6 +118,18 @@ static void add_room(const char *room, void *ud)
     json_array_append_new(ud, json_string(room));
 }
 
+/* The dashboard's "data": for the app's sockets, the seed 004 nickname. */
+static json_t *socket_data_json(const ym_app_admin_t *adm, ym_sio_socket_t *s)
+{
+    json_t *data = json_object();
+    if (adm->app_nsp && ym_sio_socket_nsp(s) == adm->app_nsp) {
+        const ym_app_sock_t *st = ym_sio_socket_data(s);
+        if (st && st->nick)
+            json_object_set_new(data, "nickname", json_string(st->nick));
+    }
+    return data;
+}
+
 static json_t *socket_json(ym_app_admin_t *adm, ym_sio_socket_t *s)
 {
     /* "ip:port" → "ip", as Node's handshake.address. */
@@ -135,12 +147,7 @@ static json_t *socket_json(ym_app_admin_t *adm, ym_sio_socket_t *s)
     iso_time(at, ts);
     json_t *rooms = json_array();
     ym_sio_socket_rooms_foreach(s, add_room, rooms);
-    json_t *data = json_object();
-    if (adm->app_nsp && ym_sio_socket_nsp(s) == adm->app_nsp) {
-        const ym_app_sock_t *st = ym_sio_socket_data(s);
-        if (st && st->nick)
-            json_object_set_new(data, "nickname", json_string(st->nick));
-    }
+    json_t *data = socket_data_json(adm, s);
     json_t *hs = json_pack("{s:s, s:{}, s:{}, s:I, s:b, s:s, s:s, s:b}", "address", addr, "headers", "query",
                            "issued", (json_int_t)at, "secure", false, "time", ts, "url", "", "xdomain", false);
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", ym_sio_socket_id(s), "clientId", cid,
@@ -177,19 +184,35 @@ static void add_nsp_count(ym_sio_nsp_t *nsp, void *ud)
     json_array_append_new(ud, json_pack("{s:s, s:I}", "name", ym_sio_nsp_name(nsp), "socketsCount", (json_int_t)n));
 }
 
-static json_t *stats_json(ym_app_admin_t *adm)
+static json_t *packets_json(const char *type, uint64_t count)
+{
+    return json_pack("{s:I, s:s, s:I}", "timestamp", (json_int_t)(ym_wall_ms() / 1000 * 1000), "type", type, "count",
+                     (json_int_t)count);
+}
+
+/* drain: the periodic report, which hands out the buffered events and clears
+ * them; otherwise (one admin's report on connect) the buffer stays for the
+ * next periodic report that every admin gets. */
+static json_t *stats_json(ym_app_admin_t *adm, bool drain)
 {
     ym_sio_stats_t st;
     ym_sio_get_stats(adm->sio, &st);
     /* Packets are totals in sio: what happened since the last report goes
      * into this second's bucket. */
-    if (st.packets_in > adm->last_in)
-        agg_push(adm, "packetsIn", NULL, st.packets_in - adm->last_in);
-    if (st.packets_out > adm->last_out)
-        agg_push(adm, "packetsOut", NULL, st.packets_out - adm->last_out);
-    adm->last_in = st.packets_in;
-    adm->last_out = st.packets_out;
+    uint64_t din = st.packets_in - adm->last_in, dout = st.packets_out - adm->last_out;
+    if (drain) {
+        if (din)
+            agg_push(adm, "packetsIn", NULL, din);
+        if (dout)
+            agg_push(adm, "packetsOut", NULL, dout);
+        adm->last_in = st.packets_in;
+        adm->last_out = st.packets_out;
+    }
     json_t *agg = json_array();
+    if (!drain && din)
+        json_array_append_new(agg, packets_json("packetsIn", din));
+    if (!drain && dout)
+        json_array_append_new(agg, packets_json("packetsOut", dout));
     for (size_t i = 0; i < adm->nagg; i++) {
         const agg_t *a = &adm->agg[i];
         json_t *o = json_pack("{s:I, s:s, s:I}", "timestamp", (json_int_t)a->ts_ms, "type", a->type, "count",
@@ -198,7 +221,8 @@ static json_t *stats_json(ym_app_admin_t *adm)
             json_object_set_new(o, "subType", json_string(a->subtype));
         json_array_append_new(agg, o);
     }
-    adm->nagg = 0;
+    if (drain)
+        adm->nagg = 0;
     json_t *nsps = json_array();
     ym_sio_nsps_foreach(adm->sio, add_nsp_count, nsps);
     char sid[300];
@@ -212,7 +236,7 @@ static json_t *stats_json(ym_app_admin_t *adm)
 static void on_stats_timer(uv_timer_t *t)
 {
     ym_app_admin_t *adm = t->data;
-    admins_emit(adm, "server_stats", json_pack("[o]", stats_json(adm)));
+    admins_emit(adm, "server_stats", json_pack("[o]", stats_json(adm, true)));
 }
 
 /* ---- observer: what happens on every namespace ---- */
@@ -240,8 +264,20 @@ static void obs_socket_disconnect(ym_sio_socket_t *s, const char *reason, void *
                           now_json()));
 }
 
+/* The app has no "nickname changed" signal for us, but seed 004 sets the
+ * nickname before entering a room: a room change refreshes the data. */
+static void refresh_data(ym_app_admin_t *adm, ym_sio_socket_t *s)
+{
+    if (!adm->app_nsp || ym_sio_socket_nsp(s) != adm->app_nsp)
+        return;
+    admins_emit(adm, "socket_updated",
+                json_pack("[{s:s, s:s, s:o}]", "id", ym_sio_socket_id(s), "nsp", ym_sio_nsp_name(adm->app_nsp), "data",
+                          socket_data_json(adm, s)));
+}
+
 static void obs_join(ym_sio_socket_t *s, const char *room, void *ud)
 {
+    refresh_data(ud, s);
     admins_emit(ud, "room_joined",
                 json_pack("[s, s, s, o]", ym_sio_nsp_name(ym_sio_socket_nsp(s)), room, ym_sio_socket_id(s),
                           now_json()));
@@ -249,6 +285,7 @@ static void obs_join(ym_sio_socket_t *s, const char *room, void *ud)
 
 static void obs_leave(ym_sio_socket_t *s, const char *room, void *ud)
 {
+    refresh_data(ud, s);
     admins_emit(ud, "room_left",
                 json_pack("[s, s, s, o]", ym_sio_nsp_name(ym_sio_socket_nsp(s)), room, ym_sio_socket_id(s),
                           now_json()));
@@ -348,7 +385,7 @@ static const char *on_connect(ym_sio_socket_t *s, const char *auth_json, size_t 
     emit_json(s, "all_sockets", json_pack("[o]", l.arr));
     /* Not in @socket.io/admin-ui (which waits for the timer), but a page
      * that shows numbers at once is nicer; the dashboard takes it as any other. */
-    emit_json(s, "server_stats", json_pack("[o]", stats_json(adm)));
+    emit_json(s, "server_stats", json_pack("[o]", stats_json(adm, false)));
     return NULL;
 }
 

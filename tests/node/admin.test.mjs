@@ -131,6 +131,9 @@ describe('admin on (--admin)', () => {
     await emitAck(app2, 'enter_room', 'lobby');
     const [nsp, room, id] = await next(a, 'room_joined');
     assert.deepEqual([nsp, room, id], ['/', 'lobby', app2.id]);
+    // The nickname set before entering reaches the dashboard as socket_updated.
+    const [upd] = await next(a, 'socket_updated', ([u]) => u.id === app2.id);
+    assert.deepEqual(upd, { id: app2.id, nsp: '/', data: { nickname: 'Bea <b>' } });
 
     // server_stats: the timer's, within ~3 s (the one sent on connect is already queued).
     await next(a, 'server_stats');
