@@ -126,6 +126,29 @@ async function inside() {
     }
   }
 
+  // Waits until audio from n peers has arrived with some energy, twice rising.
+  async function hearing(page, n) {
+    const energy = () => page.evaluate(async () => {
+      const out = [];
+      for (const pc of window.__pcs) {
+        if (pc.connectionState === 'closed') continue;
+        let e = 0;
+        (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') e += s.totalAudioEnergy || 0; });
+        out.push(e);
+      }
+      return out;
+    });
+    let first;
+    for (const deadline = Date.now() + T; ;) {
+      const now = await energy();
+      const ok = now.length === n && now.every((e) => e > 0);
+      if (ok && !first) first = now;
+      else if (ok && now.every((e, i) => e > first[i])) return;
+      if (Date.now() > deadline) assert.fail(`no audio from ${n} peers: ${JSON.stringify(now)}`);
+      await page.waitForTimeout(300);
+    }
+  }
+
   const selfId = (page) => page.getAttribute('.tile.self', 'data-id');
 
   async function joinCall(page, room) {
@@ -150,12 +173,21 @@ async function inside() {
     // Names on the tiles.
     const names = await ann.$$eval('.call-grid .tile-name', (els) => els.map((e) => e.textContent).sort());
     assert.deepEqual(names, ['Ann (you)', 'Ben', 'Cat']);
-    // The fake camera sends audio too: someone becomes the active speaker.
-    await ann.waitForSelector('.tile.speaking', { timeout: T });
+    // And hears them: audio arrives from both, with energy (the fake microphone beeps).
+    for (const p of people) await hearing(p, 2);
     await shot(ann, 'three');
+    // Active speaker: with Ann and Cat muted, only Ben makes sound, and
+    // Ann's page highlights Ben's tile by its audio level.
+    const benId = await selfId(ben);
+    await ann.click('#call-mic');
+    await cat.click('#call-mic');
+    await ann.waitForSelector(`.tile.speaking[data-id="${benId}"]`, { timeout: T });
+    assert.equal(await ann.locator('.tile.speaking').count(), 1);
+    await shot(ann, 'speaker');
+    await ann.click('#call-mic');
+    await cat.click('#call-mic');
 
     // Ben mutes: the others' tile for Ben shows the muted indicator.
-    const benId = await selfId(ben);
     const benTile = (p) => p.locator(`.tile[data-id="${benId}"] .mic-off`);
     assert.equal(await benTile(ann).isVisible(), false);
     await ben.click('#call-mic');
