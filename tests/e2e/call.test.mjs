@@ -90,7 +90,7 @@ async function inside() {
     return page;
   }
 
-  const shot = (page, name) => page.screenshot({ path: path.join(ART, `call-${name}.png`) });
+  const shot = (page, name, fullPage = false) => page.screenshot({ path: path.join(ART, `call-${name}.png`), fullPage });
 
   // Inbound video per open peer connection: [{ framesDecoded, frameWidth }].
   const inbound = (page) => page.evaluate(async () => {
@@ -107,21 +107,23 @@ async function inside() {
     return out;
   });
 
-  // Waits until the page decodes video from n peers and the frame counts rise.
-  async function decodingFrom(page, n) {
+  // Waits until the page is connected to n peers and decodes rising video
+  // from `video` of them (all by default; viewers send none).
+  async function decodingFrom(page, n, video = n) {
     try {
       await page.waitForFunction((k) => window.__pcs.filter((pc) => pc.connectionState === 'connected').length >= k, n, { timeout: T });
     } catch (err) {
       const states = await page.evaluate(() => window.__pcs.map((pc) => `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}`));
       assert.fail(`${err.message}: peer connections ${JSON.stringify(states)}\n${allLogs()}`);
     }
+    const live = (all) => all.map((v, i) => ({ ...v, i })).filter((v) => v.framesDecoded > 0 && v.frameWidth > 0);
     let first;
     for (const deadline = Date.now() + T; ;) {
       const now = await inbound(page);
-      const ok = now.length === n && now.every((v) => v.framesDecoded > 0 && v.frameWidth > 0);
+      const ok = now.length === n && live(now).length >= video;
       if (ok && !first) first = now;
-      else if (ok && now.every((v, i) => v.framesDecoded > first[i].framesDecoded)) return now;
-      if (Date.now() > deadline) assert.fail(`video not decoded from ${n} peers: ${JSON.stringify(now)}\n${allLogs()}`);
+      else if (ok && live(first).filter((v) => now[v.i].framesDecoded > v.framesDecoded).length >= video) return now;
+      if (Date.now() > deadline) assert.fail(`video not decoded from ${video} of ${n} peers: ${JSON.stringify(now)}\n${allLogs()}`);
       await page.waitForTimeout(300);
     }
   }
@@ -299,8 +301,25 @@ async function inside() {
     const shyId = await selfId(shy);
     await host.locator(`.tile[data-id="${shyId}"] .mic-off`).waitFor({ state: 'visible', timeout: T });
     await host.locator(`.tile[data-id="${shyId}"] .cam-off`).waitFor({ state: 'visible', timeout: T });
-    for (const p of [host, shy]) assert.deepEqual(p.problems, []);
-    for (const p of [host, shy]) await p.context().close();
+
+    // No camera at all (on a phone-sized screen): audio only, said so, and the others hear it.
+    const mic = await person('Mic', { width: 390, height: 844 });
+    await mic.addInitScript(() => {
+      const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = (c) => (c.video ? Promise.reject(new DOMException('none', 'NotFoundError')) : real(c));
+    });
+    await joinCall(mic, 'Viewers');
+    assert.equal(await mic.textContent('#call-notice'), 'Camera unavailable: none was found. You will join with audio only.');
+    assert.equal(await mic.textContent('#call-join'), 'Join call');
+    await mic.click('#call-join');
+    await decodingFrom(mic, 2, 1); // the host's video; the viewer sends none
+    const micId = await selfId(mic);
+    await host.locator(`.tile[data-id="${micId}"] .cam-off`).waitFor({ state: 'visible', timeout: T });
+    assert.equal(await host.locator(`.tile[data-id="${micId}"] .mic-off`).isVisible(), false);
+    await hearing(shy, 2); // the viewer hears both
+    await shot(mic, 'audio-only-phone', true);
+    for (const p of [host, shy, mic]) assert.deepEqual(p.problems, []);
+    for (const p of [host, shy, mic]) await p.context().close();
   });
 
   // Seed 004's video client, as in the seed: join_room(room, done), then on
