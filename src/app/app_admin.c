@@ -24,6 +24,9 @@
 /* Hashing runs on the loop: enough to slow guessing, small enough (a few ms)
  * not to stall everyone else while an admin logs in. */
 #define PBKDF2_ITERATIONS 20000
+/* Password checks per second, all clients together: each costs a few ms of
+ * the loop, so a flood of guesses must not become a stall for everyone. */
+#define MAX_CHECKS_PER_S 8
 #define SESSION_HEX 16   /* as @socket.io/admin-ui: 8 random bytes in hex */
 /* Aggregated events buffered between two server_stats; reasons come from a
  * small fixed set, so this is only reached under a flood within one interval. */
@@ -47,6 +50,8 @@ struct ym_app_admin {
     uint8_t hash[HASH_LEN];
     char sessions[YM_APP_ADMIN_MAX_SESSIONS][SESSION_HEX + 1];
     size_t next_session;
+    uint64_t check_window_ms;   /* start of the current one-second window */
+    unsigned checks;            /* password checks in it */
     uv_timer_t timer;
     uint64_t started_ms;
     uint64_t last_in, last_out;
@@ -326,6 +331,21 @@ static const char *new_session(ym_app_admin_t *adm)
     return out;
 }
 
+static bool check_allowed(ym_app_admin_t *adm)
+{
+    uint64_t now = ym_now_ms();
+    if (now - adm->check_window_ms >= 1000) {
+        adm->check_window_ms = now;
+        adm->checks = 0;
+    }
+    if (adm->checks >= MAX_CHECKS_PER_S) {
+        ym_log_warn("admin: more than %d password attempts in a second; refused unchecked", MAX_CHECKS_PER_S);
+        return false;
+    }
+    adm->checks++;
+    return true;
+}
+
 /* Returns NULL if the CONNECT's auth is good; *session is set when a new
  * session id was issued. */
 static const char *check_auth(ym_app_admin_t *adm, const char *auth_json, size_t auth_len, const char **session)
@@ -345,7 +365,8 @@ static const char *check_auth(ym_app_admin_t *adm, const char *auth_json, size_t
     if (json_is_string(sid) && session_known(adm, json_string_value(sid), json_string_length(sid))) {
         refusal = NULL;
     } else if (json_is_string(user) && json_is_string(pw) && strcmp(json_string_value(user), ADMIN_USER) == 0 &&
-               json_string_length(pw) > 0 && json_string_length(pw) <= YM_APP_ADMIN_MAX_PASSWORD) {
+               json_string_length(pw) > 0 && json_string_length(pw) <= YM_APP_ADMIN_MAX_PASSWORD &&
+               check_allowed(adm)) {
         uint8_t h[HASH_LEN];
         derive(adm->salt, json_string_value(pw), json_string_length(pw), h);
         if (CRYPTO_memcmp(h, adm->hash, HASH_LEN) == 0) {

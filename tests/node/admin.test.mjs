@@ -250,6 +250,23 @@ describe('admin password (--admin-password)', () => {
     }
   });
 
+  test('a flood of guesses is refused, and the right password works again after it', async () => {
+    const guesses = Array.from({ length: 40 }, (_, i) => client(`${srv.url}/admin`, { auth: { username: 'admin', password: `guess${i}` } }));
+    const errs = await Promise.all(guesses.map(connectError));
+    for (const e of errs) assert.equal(e.message, 'invalid credentials');
+    for (const g of guesses) g.close();
+    // Checks are rationed per second: the real admin gets in once the flood is over.
+    let ok = false;
+    for (let i = 0; i < 20 && !ok; i++) {
+      const a = client(`${srv.url}/admin`, { auth: { username: 'admin', password: 's3cret pass' } });
+      ok = await connected(a).then(() => true, () => false);
+      a.close();
+      if (!ok) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(ok);
+    assert.match(srv.stderr(), /password attempts in a second/);
+  });
+
   test('right credentials: session id, which works on its own afterwards', async () => {
     const a = client(`${srv.url}/admin`, { auth: { username: 'admin', password: 's3cret pass' } });
     const [session] = await next(a, 'session');
