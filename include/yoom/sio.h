@@ -230,7 +230,9 @@ typedef struct ym_sio_observer {
     /* After on_disconnect: the socket has left its rooms; its id and
      * namespace are still readable. */
     void (*on_socket_disconnect)(ym_sio_socket_t *s, const char *reason, void *ud);
-    /* ym_sio_join/ym_sio_leave that changed the socket's rooms. */
+    /* ym_sio_join/ym_sio_leave that changed the socket's rooms; on_leave
+     * also for every room (its own included) as a socket disconnects, after
+     * on_disconnecting and before on_socket_disconnect. */
     void (*on_join)(ym_sio_socket_t *s, const char *room, void *ud);
     void (*on_leave)(ym_sio_socket_t *s, const char *room, void *ud);
     void *ud;

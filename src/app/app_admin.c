@@ -270,7 +270,7 @@ static void obs_socket_disconnect(ym_sio_socket_t *s, const char *reason, void *
 }
 
 /* The app has no "nickname changed" signal for us, but seed 004 sets the
- * nickname before entering a room: a room change refreshes the data. */
+ * nickname before entering a room: joining one refreshes the data. */
 static void refresh_data(ym_app_admin_t *adm, ym_sio_socket_t *s)
 {
     if (!adm->app_nsp || ym_sio_socket_nsp(s) != adm->app_nsp)
@@ -290,7 +290,6 @@ static void obs_join(ym_sio_socket_t *s, const char *room, void *ud)
 
 static void obs_leave(ym_sio_socket_t *s, const char *room, void *ud)
 {
-    refresh_data(ud, s);
     admins_emit(ud, "room_left",
                 json_pack("[s, s, s, o]", ym_sio_nsp_name(ym_sio_socket_nsp(s)), room, ym_sio_socket_id(s),
                           now_json()));

@@ -178,6 +178,13 @@ static void unlink_socket(client_t *c, ym_sio_socket_t *s)
         }
 }
 
+static void observe_leave(const char *room, void *ud)
+{
+    ym_sio_socket_t *s = ud;
+    const ym_sio_observer_t *obs = &s->c->sio->obs;
+    obs->on_leave(s, room, obs->ud);
+}
+
 /* Ends a socket: disconnecting (still in rooms), optional DISCONNECT packet,
  * leave every room, fail pending replies, disconnect. Drops the client's
  * reference; the memory goes when the last dispatcher lets go. */
@@ -196,6 +203,10 @@ static void socket_close(ym_sio_socket_t *s, const char *reason, bool send_packe
         socket_send_text(s, b.data, b.len);
         ym_buf_free(&b);
     }
+    ym_sio_t *sio = s->c->sio;
+    /* Leaving every room is a leave too, as Node's adapter reports it. */
+    if (was_connected && sio->obs.on_leave)
+        nsp->ops->member_rooms_foreach(nsp->ad, s->id, observe_leave, s);
     s->state = SOCK_CLOSED;
     nsp->ops->detach(nsp->ad, s->id);
     unlink_socket(s->c, s);
@@ -208,7 +219,6 @@ static void socket_close(ym_sio_socket_t *s, const char *reason, bool send_packe
     }
     if (was_connected && nsp->h.on_disconnect)
         nsp->h.on_disconnect(s, reason, nsp->h.ud);
-    ym_sio_t *sio = s->c->sio;
     if (was_connected && sio->obs.on_socket_disconnect)
         sio->obs.on_socket_disconnect(s, reason, sio->obs.ud);
     sock_unref(s); /* the client's reference */

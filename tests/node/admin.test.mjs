@@ -169,6 +169,9 @@ describe('admin on (--admin)', () => {
     app2.close();
     const [dnsp, did, reason] = await next(a, 'socket_disconnected', ([n]) => n === '/');
     assert.deepEqual([dnsp, did, reason], ['/', id2, 'client namespace disconnect']);
+    // Before that, it left each of its rooms (the hosted dashboard relies on it).
+    const left = (a.queues.get('room_left') || []).filter(([, , id]) => id === id2).map(([, r]) => r);
+    assert.deepEqual(left.sort(), [id2, 'lobby'].sort());
     const [st3] = await next(a, 'server_stats', ([s]) => s.aggregatedEvents.some((e) => e.type === 'rawDisconnection'));
     assert.ok(st3.aggregatedEvents.some((e) => e.type === 'rawDisconnection' && typeof e.subType === 'string'));
     const id1 = app1.id;
