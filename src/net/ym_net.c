@@ -14,6 +14,7 @@
 #define YM_NET_LINGER_MS  2000
 #define YM_NET_DEFAULT_BACKLOG  (4u * 1024 * 1024)
 #define YM_NET_DEFAULT_MAXCONN  19000u
+#define YM_NET_TLS_PLAIN  16384   /* one TLS record of plaintext */
 
 typedef struct ym_wq_ent {
     ym_rbuf_t *r;
@@ -33,6 +34,13 @@ enum {
     YM_CONN_HAD_BACKLOG  = 1u << 8,
 };
 
+/* Only TLS connections carry this (plaintext ones keep a NULL pointer). */
+typedef struct ym_conn_tls {
+    ym_tls_conn_t *s;
+    ym_rbuf_t *out;              /* ciphertext handed to the uv_write in flight */
+    uint32_t out_off;            /* bytes of out already written by uv_try_write */
+} ym_conn_tls_t;
+
 struct ym_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
@@ -46,6 +54,7 @@ struct ym_conn {
     uint32_t inflight;           /* entries at the head owned by the uv_write in flight */
     size_t backlog;
     uv_write_t *wreq;            /* allocated only while a partial write continues */
+    ym_conn_tls_t *tls;          /* NULL for plaintext connections */
     ym_conn_t *dirty_next;
     ym_conn_t *prev, *next;      /* listener's list of open connections */
     uint64_t id;
@@ -73,6 +82,7 @@ struct ym_listener {
     ym_conn_t *conns;
     ym_conn_t *dirty;
     char *rbuf;                  /* the shared read buffer */
+    ym_tls_ctx_t *tls;           /* borrowed; NULL = plaintext listener */
     bool rbuf_busy;
     uint64_t last_emfile_log;
 };
@@ -86,6 +96,9 @@ static uint64_t next_conn_id = 1;
 static void conn_flush(ym_conn_t *c);
 static void conn_start_close(ym_conn_t *c, int status);
 static void listener_maybe_free(ym_listener_t *l);
+static void tls_flush(ym_conn_t *c);
+static void tls_pump(ym_conn_t *c);
+static void tls_free(ym_conn_t *c);
 
 /* --- listener bookkeeping --------------------------------------------- */
 
@@ -147,8 +160,13 @@ static void flush_pass(ym_listener_t *l)
         c->flags &= (uint16_t)~YM_CONN_DIRTY;
         if (c->flags & YM_CONN_REDELIVER) {
             c->flags &= (uint16_t)~YM_CONN_REDELIVER;
-            if (c->in.len && !(c->flags & (YM_CONN_CLOSING | YM_CONN_PAUSED | YM_CONN_LINGER | YM_CONN_CLOSE_AFTER)))
-                deliver(c, c->in.data, c->in.len, true);
+            if (!(c->flags & (YM_CONN_CLOSING | YM_CONN_PAUSED | YM_CONN_LINGER | YM_CONN_CLOSE_AFTER))) {
+                if (c->in.len)
+                    deliver(c, c->in.data, c->in.len, true);
+                /* Records left undecrypted while the protocol had paused us. */
+                if (c->tls)
+                    tls_pump(c);
+            }
         }
         if (!(c->flags & YM_CONN_CLOSING))
             conn_flush(c);
@@ -188,6 +206,8 @@ static void conn_handle_closed(uv_handle_t *h)
         c->next->prev = c->prev;
     queue_drop_all(c);
     ym_buf_free(&c->in);
+    if (c->tls)
+        tls_free(c);
     free(c->wreq);
     free(c);
     l->count--;
@@ -237,6 +257,17 @@ static void conn_begin_linger(ym_conn_t *c)
         return;
     c->flags |= YM_CONN_LINGER;
     ym_buf_free(&c->in);
+    if (c->tls && ym_tls_conn_established(c->tls->s)) {
+        /* close_notify, best effort: the queue is empty, and a peer that
+         * never reads it loses nothing (HTTP frames its own messages). */
+        char alert[128];
+        ym_tls_conn_shutdown(c->tls->s);
+        size_t n = ym_tls_conn_take(c->tls->s, alert, sizeof alert);
+        if (n) {
+            uv_buf_t b = uv_buf_init(alert, (unsigned)n);
+            (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        }
+    }
     if (c->flags & YM_CONN_EOF) {
         conn_start_close(c, 0);
         return;
@@ -326,6 +357,10 @@ static void write_cb(uv_write_t *req, int status)
 
 static void conn_flush(ym_conn_t *c)
 {
+    if (c->tls) {
+        tls_flush(c);
+        return;
+    }
     if ((c->flags & (YM_CONN_WRITING | YM_CONN_CLOSING)) || c->q_count == 0) {
         if (c->q_count == 0)
             after_drain(c);
@@ -490,6 +525,35 @@ static void deliver(ym_conn_t *c, const char *data, size_t len, bool from_tail)
     }
 }
 
+/* The peer will send nothing more: a TCP FIN, or a TLS close_notify. */
+static void conn_peer_eof(ym_conn_t *c)
+{
+    c->flags |= YM_CONN_EOF;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    /* Let what we already queued (a response to the last request) go out. */
+    if (c->flags & YM_CONN_LINGER)
+        conn_start_close(c, UV_EOF);
+    else if (c->flags & YM_CONN_CLOSE_AFTER)
+        ;   /* already closing once flushed */
+    else if (c->proto && c->proto->on_eof)
+        c->proto->on_eof(c);
+    else if (c->backlog > 0)
+        ym_conn_close_after_flush(c);
+    else
+        conn_start_close(c, UV_EOF);
+}
+
+/* Plaintext for the protocol, appended to a kept tail if there is one. */
+static inline void conn_input(ym_conn_t *c, const char *data, size_t len)
+{
+    if (c->in.len) {
+        ym_buf_append(&c->in, data, len);
+        deliver(c, c->in.data, c->in.len, true);
+    } else {
+        deliver(c, data, len, false);
+    }
+}
+
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     ym_conn_t *c = s->data;
@@ -498,19 +562,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     if (nread < 0) {
         if (nread == UV_EOF && !(c->flags & YM_CONN_CLOSING)) {
-            c->flags |= YM_CONN_EOF;
-            uv_read_stop(s);
-            /* Let what we already queued (a response to the last request) go out. */
-            if (c->flags & YM_CONN_LINGER)
-                conn_start_close(c, UV_EOF);
-            else if (c->flags & YM_CONN_CLOSE_AFTER)
-                ;   /* already closing once flushed */
-            else if (c->proto && c->proto->on_eof)
-                c->proto->on_eof(c);
-            else if (c->backlog > 0)
-                ym_conn_close_after_flush(c);
-            else
-                conn_start_close(c, UV_EOF);
+            conn_peer_eof(c);
             return;
         }
         conn_start_close(c, (int)nread);
@@ -518,12 +570,15 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->flags & (YM_CONN_CLOSING | YM_CONN_LINGER | YM_CONN_CLOSE_AFTER))
         return; /* discard */
-    if (c->in.len) {
-        ym_buf_append(&c->in, buf->base, (size_t)nread);
-        deliver(c, c->in.data, c->in.len, true);
-    } else {
-        deliver(c, buf->base, (size_t)nread, false);
+    if (YM_UNLIKELY(c->tls != NULL)) {
+        if (ym_tls_conn_feed(c->tls->s, buf->base, (size_t)nread) != 0) {
+            conn_start_close(c, -EPROTO);
+            return;
+        }
+        tls_pump(c);
+        return;
     }
+    conn_input(c, buf->base, (size_t)nread);
 }
 
 void ym_conn_pause_reading(ym_conn_t *c)
@@ -543,10 +598,141 @@ void ym_conn_resume_reading(ym_conn_t *c)
         uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
     }
     c->flags &= (uint16_t)~YM_CONN_PAUSED;
-    if (c->in.len) {
+    /* A TLS connection may hold whole records not yet decrypted. */
+    if (c->in.len || c->tls) {
         c->flags |= YM_CONN_REDELIVER;
         dirty_add(c);
     }
+}
+
+/* --- TLS ------------------------------------------------------------------- *
+ *
+ * Reading: ciphertext goes into the connection's TLS state, and plaintext comes
+ * out one record at a time (a stack buffer, then the same delivery as a
+ * plaintext connection). Writing: the queue holds plaintext slices as usual,
+ * so ym_conn_send takes its reference to a shared broadcast rbuf without
+ * copying; each TLS stream must encrypt it separately, which happens at flush
+ * time: every queued slice is encrypted into one new ciphertext rbuf per pass
+ * (one copy of the bytes plus ~22-29 bytes per 16 KiB record, and the AES-GCM
+ * or ChaCha20 work, per recipient). Nothing is encrypted while a write is in
+ * flight, so a slow reader's backlog is still counted, and capped, as
+ * plaintext queued; backlog also counts ciphertext not yet written, so
+ * on_drain and close-after-flush wait for it. */
+
+static void tls_free(ym_conn_t *c)
+{
+    ym_rbuf_unref(c->tls->out);
+    ym_tls_conn_free(c->tls->s);
+    free(c->tls);
+    c->tls = NULL;
+}
+
+static void tls_pump(ym_conn_t *c)
+{
+    char plain[YM_NET_TLS_PLAIN];
+    while (!(c->flags & (YM_CONN_CLOSING | YM_CONN_PAUSED | YM_CONN_LINGER | YM_CONN_CLOSE_AFTER))) {
+        ssize_t n = ym_tls_conn_read(c->tls->s, plain, sizeof plain, c->id);
+        if (n > 0) {
+            conn_input(c, plain, (size_t)n);
+            continue;
+        }
+        if (n == YM_AGAIN)
+            break;
+        if (n == 0) {
+            if (!(c->flags & YM_CONN_EOF))
+                conn_peer_eof(c);
+            break;
+        }
+        /* Not TLS (plain HTTP on the TLS port, garbage) or a failed
+         * handshake: nothing can be said to such a peer. */
+        conn_start_close(c, -EPROTO);
+        return;
+    }
+    if (c->tls && (ym_tls_conn_pending(c->tls->s) || c->q_count))
+        dirty_add(c);
+}
+
+static void tls_write_cb(uv_write_t *req, int status)
+{
+    ym_conn_t *c = req->data;
+    ym_conn_tls_t *t = c->tls;
+    c->backlog -= t->out->len - t->out_off;
+    ym_rbuf_unref(t->out);
+    t->out = NULL;
+    t->out_off = 0;
+    c->flags &= (uint16_t)~YM_CONN_WRITING;
+    if (c->flags & YM_CONN_CLOSING)
+        return;
+    if (status < 0) {
+        conn_start_close(c, status);
+        return;
+    }
+    if (c->q_count || ym_tls_conn_pending(t->s)) {
+        dirty_add(c);
+    } else {
+        free(c->wreq);
+        c->wreq = NULL;
+        after_drain(c);
+    }
+}
+
+static void tls_flush(ym_conn_t *c)
+{
+    ym_conn_tls_t *t = c->tls;
+    if (c->flags & (YM_CONN_WRITING | YM_CONN_CLOSING))
+        return;
+    if (c->q_count) {
+        if (ym_tls_conn_established(t->s)) {
+            while (c->q_count) {
+                ym_wq_ent_t *e = &c->q[c->q_head];
+                if (ym_tls_conn_write(t->s, e->r->data + e->off, e->len, c->id) != 0) {
+                    conn_start_close(c, -EPROTO);
+                    return;
+                }
+                queue_pop(c, 1);
+            }
+        } else if (c->flags & YM_CONN_CLOSE_AFTER) {
+            /* e.g. a 408 to a peer that never finished its handshake: it
+             * cannot be encrypted, so there is nothing to wait for. */
+            conn_start_close(c, 0);
+            return;
+        }
+    }
+    size_t pend = ym_tls_conn_pending(t->s);
+    if (pend) {
+        ym_rbuf_t *r = ym_rbuf_new(pend);
+        size_t got = ym_tls_conn_take(t->s, r->data, pend);
+        r->len = (uint32_t)got;
+        c->backlog += got;
+        uv_buf_t b = uv_buf_init(r->data, (unsigned)got);
+        int w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (w < 0 && w != UV_EAGAIN) {
+            ym_rbuf_unref(r);
+            conn_start_close(c, w);
+            return;
+        }
+        size_t done = w > 0 ? (size_t)w : 0;
+        c->backlog -= done;
+        if (done < got) {
+            /* The socket is full: uv_write continues when it is writable. */
+            t->out = r;
+            t->out_off = (uint32_t)done;
+            b = uv_buf_init(r->data + done, (unsigned)(got - done));
+            if (!c->wreq)
+                c->wreq = ym_xmalloc(sizeof *c->wreq);
+            c->wreq->data = c;
+            int rc = uv_write(c->wreq, (uv_stream_t *)&c->tcp, &b, 1, tls_write_cb);
+            if (rc < 0) {
+                conn_start_close(c, rc);
+                return;
+            }
+            c->flags |= YM_CONN_WRITING;
+            return;
+        }
+        ym_rbuf_unref(r);
+    }
+    if (c->q_count == 0)
+        after_drain(c);
 }
 
 /* --- misc accessors -------------------------------------------------------- */
@@ -562,6 +748,7 @@ const ym_conn_proto_t *ym_conn_proto(const ym_conn_t *c) { return c->proto; }
 uv_loop_t *ym_conn_loop(const ym_conn_t *c) { return c->l->loop; }
 const char *ym_conn_peer(ym_conn_t *c) { return c->peer; }
 uint64_t ym_conn_id(const ym_conn_t *c) { return c->id; }
+bool ym_conn_is_tls(const ym_conn_t *c) { return c->tls != NULL; }
 
 static void conn_timer_cb(uv_timer_t *t)
 {
@@ -654,6 +841,10 @@ static void on_connection(uv_stream_t *server, int status)
         l->conns->prev = c;
     l->conns = c;
     l->count++;
+    if (l->tls) {
+        c->tls = ym_xcalloc(1, sizeof *c->tls);
+        c->tls->s = ym_tls_conn_new(l->tls);
+    }
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         conn_start_close(c, -ECONNABORTED);
         return;
@@ -692,6 +883,7 @@ int ym_listener_open(uv_loop_t *loop, const char *host, int port, const ym_net_c
     l->ud = ud;
     l->max_backlog = cfg && cfg->max_send_backlog ? cfg->max_send_backlog : YM_NET_DEFAULT_BACKLOG;
     l->max_conns = cfg && cfg->max_connections ? cfg->max_connections : YM_NET_DEFAULT_MAXCONN;
+    l->tls = cfg ? cfg->tls : NULL;
     uv_tcp_init(loop, &l->tcp);
     l->tcp.data = l;
     l->handles_open = 1;

@@ -21,6 +21,7 @@
 #define YM_NET_H
 
 #include "base/ym_buf.h"
+#include "net/ym_tls.h"
 
 #include <sys/socket.h>
 #include <uv.h>
@@ -52,6 +53,14 @@ typedef struct ym_conn_proto {
 typedef struct ym_net_config {
     size_t max_send_backlog;     /* bytes queued per connection before it is dropped as too slow; 0 = default 4 MiB */
     unsigned max_connections;    /* accepted connections at once; 0 = default 19000 */
+    /* Non-NULL: every accepted connection speaks TLS (ym_tls.h). Borrowed: it
+     * must outlive the listener and its connections. Protocols see plaintext
+     * and need not change; ym_conn_send on a TLS connection encrypts at flush
+     * time, so a shared broadcast rbuf costs one encryption (and one
+     * ciphertext copy) per TLS recipient instead of being written as is.
+     * The handshake has no deadline of its own: the protocol's first
+     * deadline (HTTP's header timeout, armed at accept) covers it. */
+    ym_tls_ctx_t *tls;
 } ym_net_config_t;
 
 /* The new connection starts with proto/proto_data set by the listener's callback. */
@@ -112,5 +121,8 @@ void ym_conn_set_timer(ym_conn_t *c, uint64_t ms, void (*cb)(ym_conn_t *c));
 const char *ym_conn_peer(ym_conn_t *c);
 /* A small id, unique per process, for logs. */
 uint64_t ym_conn_id(const ym_conn_t *c);
+/* True for connections accepted by a TLS listener (e.g. to build https:// URLs
+ * or set Secure cookies); everything else about them is the same. */
+bool ym_conn_is_tls(const ym_conn_t *c);
 
 #endif
