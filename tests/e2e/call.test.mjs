@@ -271,6 +271,15 @@ async function inside() {
     await ann.waitForFunction((old) => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
       .every((pc, i) => pc.signalingState === 'stable' && /a=ice-ufrag:(\S+)/.exec(pc.localDescription.sdp)[1] !== old[i]), oldUfrags, { timeout: T });
     for (const p of people) await decodingFrom(p, 2);
+    // Simultaneous offers (glare): every page renegotiates every connection
+    // at once; perfect negotiation settles it and video keeps flowing.
+    await Promise.all(people.map((p) => p.evaluate(() => window.__pcs
+      .filter((pc) => pc.connectionState !== 'closed').forEach((pc) => pc.restartIce()))));
+    for (const p of people) {
+      await p.waitForFunction(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed')
+        .every((pc) => pc.signalingState === 'stable'), null, { timeout: T });
+    }
+    for (const p of people) await decodingFrom(p, 2);
 
     // Cat leaves the call: the others drop to two tiles and one connection.
     await cat.click('#call-leave');
