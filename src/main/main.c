@@ -7,6 +7,7 @@
 #include "main/ym_conformance.h"
 #include "app/ym_app.h"
 #include "media/ym_media.h"
+#include "net/ym_tls.h"
 #include "store/ym_store.h"
 #include "rtc/ym_stun_server.h"
 #include "yoom/sio.h"
@@ -32,6 +33,9 @@ typedef struct yoom {
      * whole life (ym_sio_config_t.cors_origins), so they live here. */
     char cors_buf[4096];
     const char *cors[65];
+    ym_tls_ctx_t *tls;       /* --tls-*: outlives the listener; freed after the loop */
+    char san_buf[2048];      /* --tls-san values split at commas */
+    const char *sans[64];
     uv_signal_t sigint, sigterm;
     bool stopping;
     int shutdown_waits;      /* HTTP shutdown and app drain still running */
@@ -136,6 +140,83 @@ static int split_cors(yoom_t *y)
     return (int)n;
 }
 
+/* The TLS context from --tls-cert/--tls-key or --tls-self-signed (nothing
+ * when neither is given). Made before the loop runs: it may write files. */
+static int open_tls(yoom_t *y)
+{
+    const ym_config_t *c = &y->cfg;
+    char err[YM_TLS_ERR_LEN];
+    if (!c->tls_cert && !c->tls_key && !c->tls_self_signed) {
+        if (c->tls_sans.n) {
+            ym_log_error("--tls-san names go into the --tls-self-signed certificate: add --tls-self-signed");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (c->tls_self_signed && (c->tls_cert || c->tls_key)) {
+        ym_log_error("--tls-self-signed and --tls-cert/--tls-key exclude each other");
+        return -EINVAL;
+    }
+    if (!c->tls_self_signed) {
+        if (!c->tls_cert || !c->tls_key) {
+            ym_log_error("--tls-cert and --tls-key go together");
+            return -EINVAL;
+        }
+        if (c->tls_sans.n) {
+            ym_log_error("--tls-san applies to --tls-self-signed only (a given certificate has its own names)");
+            return -EINVAL;
+        }
+        y->tls = ym_tls_ctx_new_from_files(c->tls_cert, c->tls_key, err);
+        if (!y->tls) {
+            ym_log_error("%s", err);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    /* Split the --tls-san values at commas. */
+    size_t n = 0, used = 0;
+    for (size_t i = 0; i < c->tls_sans.n; i++) {
+        for (const char *p = c->tls_sans.v[i]; *p;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            const char *next = end ? end + 1 : p + len;
+            while (len && *p == ' ') {
+                p++;
+                len--;
+            }
+            while (len && p[len - 1] == ' ')
+                len--;
+            if (len) {
+                if (n >= YM_ARRAY_LEN(y->sans) || used + len + 1 > sizeof y->san_buf) {
+                    ym_log_error("--tls-san: too many names");
+                    return -EINVAL;
+                }
+                memcpy(y->san_buf + used, p, len);
+                y->san_buf[used + len] = '\0';
+                y->sans[n++] = y->san_buf + used;
+                used += len + 1;
+            }
+            p = next;
+        }
+    }
+    char dir[4096];
+    if ((size_t)snprintf(dir, sizeof dir, "%s/tls", c->data_dir) >= sizeof dir - 32) {
+        ym_log_error("--data-dir: path too long");
+        return -ENAMETOOLONG;
+    }
+    bool generated = false;
+    y->tls = ym_tls_ctx_new_self_signed(y->sans, n, dir, &generated, err);
+    if (!y->tls) {
+        ym_log_error("%s", err);
+        return -EINVAL;
+    }
+    char names[1024];
+    ym_tls_ctx_describe(y->tls, names, sizeof names);
+    ym_log_info("TLS: %s self-signed certificate %s/%s for %s", generated ? "new" : "reusing", dir,
+                YM_TLS_SELF_CERT, names);
+    return 0;
+}
+
 /* Creates the servers and registers every layer's routes. Layers above http
  * (Engine.IO/Socket.IO, app, store, media, STUN) are wired here, in order. */
 static int wire_layers(yoom_t *y)
@@ -153,6 +234,7 @@ static int wire_layers(yoom_t *y)
     ym_net_config_t nc = {
         .max_send_backlog = c->max_send_backlog,
         .max_connections = (unsigned)c->max_connections,
+        .tls = y->tls,
     };
     int rc = ym_http_server_new(y->loop, c->host, (int)c->port, &hc, &nc, &y->http);
     if (rc != 0) {
@@ -328,6 +410,8 @@ int main(int argc, char **argv)
         return 1;
     }
     y.loop = uv_default_loop();
+    if (open_tls(&y) != 0)
+        return 1;
     if (wire_layers(&y) != 0)
         return 1;
     uv_signal_init(y.loop, &y.sigint);
@@ -337,11 +421,12 @@ int main(int argc, char **argv)
     uv_signal_start(&y.sigterm, on_signal, SIGTERM);
     /* Printed at any --log-level: launchers and tests wait for this line. */
     ym_log_set_level(YM_LOG_INFO);
-    ym_log_info("listening on http://%s:%d/", y.cfg.host, ym_http_server_port(y.http));
+    ym_log_info("listening on %s://%s:%d/", y.tls ? "https" : "http", y.cfg.host, ym_http_server_port(y.http));
     ym_log_set_level(y.cfg.log_level);
     uv_run(y.loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(y.loop);
     if (rc != 0)
         ym_log_warn("loop closed with handles open: %s", uv_strerror(rc));
+    ym_tls_ctx_free(y.tls);
     return y.exit_code;
 }

@@ -64,6 +64,10 @@ typedef struct ym_config {
     bool admin;                    /* the /admin namespace (src/app/app_admin.h) */
     const char *admin_password;    /* implies admin */
     bool admin_readonly;
+    const char *tls_cert;          /* native TLS (src/net/ym_tls.h): PEM certificate chain */
+    const char *tls_key;           /* and its PEM private key */
+    bool tls_self_signed;          /* generate (or reuse) <data-dir>/tls/{cert,key}.pem */
+    ym_config_list_t tls_sans;     /* --tls-san: extra names for the self-signed certificate, comma-separated */
     bool quiet;
     bool conformance;
     bool help;

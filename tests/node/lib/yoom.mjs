@@ -5,7 +5,8 @@
 //   await srv.stop();            // SIGTERM, waits for exit, returns the exit code
 //
 // The binary comes from $YOOM_BIN (set by ctest), else build-debug/yoom, else build/yoom.
-// yoom prints "listening on http://HOST:PORT/" on stderr once it accepts connections.
+// yoom prints "listening on http://HOST:PORT/" on stderr once it accepts connections
+// ("https://" with --tls-*; srv.url then starts with https: too).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,18 +38,19 @@ export async function startYoom({ args = [], env = {}, port = 0, dataDir, webRoo
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? 15 : 0))));
+  let scheme = 'http';
   const actualPort = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`yoom did not start:\n${err}`)), timeoutMs);
     proc.stderr.on('data', (d) => {
       err += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)\//.exec(err);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      const m = /listening on (https?):\/\/[^:]+:(\d+)\//.exec(err);
+      if (m) { clearTimeout(timer); scheme = m[1]; resolve(Number(m[2])); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`yoom exited (${code}):\n${err}`)); });
   });
   return {
     port: actualPort,
-    url: `http://127.0.0.1:${actualPort}`,
+    url: `${scheme}://127.0.0.1:${actualPort}`,
     dataDir: dir,
     proc,
     exited,
