@@ -23,6 +23,7 @@ typedef struct yoom {
     ym_config_t cfg;
     uv_loop_t *loop;
     ym_http_server_t *http;
+    ym_http_server_t *redirect;  /* --http-redirect-port: 301 to https, or NULL */
     ym_sio_t *sio;      /* the app's Socket.IO server (not in conformance mode) */
     ym_app_t *app;
     ym_stun_server_t *stun;  /* NULL with --no-stun or when its port was taken */
@@ -217,6 +218,74 @@ static int open_tls(yoom_t *y)
     return 0;
 }
 
+/* --http-redirect-port: every request gets a 301 to the same target on the
+ * https port, at the host the browser asked for (its port replaced). */
+static ym_http_result_t redirect_handler(ym_http_req_t *req, void *ud)
+{
+    yoom_t *y = ud;
+    ym_str_t host = ym_http_header(req, "Host");
+    size_t hlen = 0;
+    if (host.p && host.len && host.len < 256) {
+        /* Host without its port: "[::1]:80" → "[::1]", "a.b:80" → "a.b". */
+        if (host.p[0] == '[') {
+            const char *rb = memchr(host.p, ']', host.len);
+            hlen = rb ? (size_t)(rb - host.p) + 1 : 0;
+        } else {
+            const char *colon = memchr(host.p, ':', host.len);
+            hlen = colon ? (size_t)(colon - host.p) : host.len;
+        }
+        /* It goes into a header: host characters only. */
+        for (size_t i = 0; i < hlen; i++) {
+            char ch = host.p[i];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                  ch == '.' || ch == '-' || ch == '[' || ch == ']' || ch == ':')) {
+                hlen = 0;
+                break;
+            }
+        }
+    }
+    if (hlen == 0) {
+        ym_http_respond_error(req, 400, "a Host header is needed to redirect to https");
+        return YM_HTTP_DONE;
+    }
+    int port = ym_http_server_port(y->http);
+    char loc[4096];
+    int n = port == 443 ? snprintf(loc, sizeof loc, "Location: https://%.*s%.*s\r\n", (int)hlen, host.p,
+                                   (int)req->target.len, req->target.p)
+                        : snprintf(loc, sizeof loc, "Location: https://%.*s:%d%.*s\r\n", (int)hlen, host.p, port,
+                                   (int)req->target.len, req->target.p);
+    if (n < 0 || (size_t)n >= sizeof loc) {
+        ym_http_respond_error(req, 414, "target too long to redirect");
+        return YM_HTTP_DONE;
+    }
+    static const char body[] = "Moved to https.\n";
+    ym_http_respond(req, 301, "text/plain; charset=utf-8", body, sizeof body - 1, loc);
+    return YM_HTTP_DONE;
+}
+
+static int open_redirect(yoom_t *y, const ym_http_config_t *hc, const ym_net_config_t *nc)
+{
+    const ym_config_t *c = &y->cfg;
+    if (!c->http_redirect_port)
+        return 0;
+    if (!y->tls) {
+        ym_log_error("--http-redirect-port needs TLS on (--tls-cert/--tls-key or --tls-self-signed)");
+        return -EINVAL;
+    }
+    ym_http_config_t rc_cfg = *hc;
+    rc_cfg.web_root = NULL;
+    ym_net_config_t rn = *nc;
+    rn.tls = NULL;
+    int rc = ym_http_server_new(y->loop, c->host, (int)c->http_redirect_port, &rc_cfg, &rn, &y->redirect);
+    if (rc != 0) {
+        ym_log_error("--http-redirect-port: cannot listen on %s:%d: %s", c->host, (int)c->http_redirect_port,
+                     uv_strerror(rc));
+        return rc;
+    }
+    ym_http_route(y->redirect, "/", 0, redirect_handler, y);
+    return 0;
+}
+
 /* Creates the servers and registers every layer's routes. Layers above http
  * (Engine.IO/Socket.IO, app, store, media, STUN) are wired here, in order. */
 static int wire_layers(yoom_t *y)
@@ -241,6 +310,8 @@ static int wire_layers(yoom_t *y)
         ym_log_error("cannot listen on %s:%d: %s", c->host, (int)c->port, uv_strerror(rc));
         return rc;
     }
+    if ((rc = open_redirect(y, &hc, &nc)) != 0)
+        return rc;
     /* Routes of the upper layers go here, e.g. ym_http_route(y->http, "/socket.io/", ...). */
     if (c->conformance && (rc = ym_conformance_wire(y->loop, y->http)) != 0)
         return rc;
@@ -319,6 +390,9 @@ static void unwire_layers(yoom_t *y)
     y->sio = NULL;
     ym_http_server_free(y->http);
     y->http = NULL;
+    if (y->redirect)
+        ym_http_server_free(y->redirect);
+    y->redirect = NULL;
 }
 
 static void store_closed(void *ud)
@@ -364,6 +438,13 @@ static void http_done(void *ud)
     maybe_close_store(y);
 }
 
+static void redirect_done(void *ud)
+{
+    yoom_t *y = ud;
+    y->shutdown_waits--;
+    maybe_close_store(y);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     yoom_t *y = h->data;
@@ -376,7 +457,9 @@ static void on_signal(uv_signal_t *h, int signum)
                 (unsigned long long)y->cfg.shutdown_timeout_ms);
     if (y->cfg.conformance)
         ym_conformance_shutdown(); /* answers held long-polls so HTTP need not wait for them */
-    y->shutdown_waits = y->app ? 2 : 1;
+    y->shutdown_waits = (y->app ? 2 : 1) + (y->redirect ? 1 : 0);
+    if (y->redirect)
+        ym_http_server_shutdown(y->redirect, y->cfg.shutdown_timeout_ms, redirect_done, y);
     ym_http_server_shutdown(y->http, y->cfg.shutdown_timeout_ms, http_done, y);
     if (y->app) {
         ym_app_drain(y->app, app_drained, y);
@@ -422,6 +505,9 @@ int main(int argc, char **argv)
     /* Printed at any --log-level: launchers and tests wait for this line. */
     ym_log_set_level(YM_LOG_INFO);
     ym_log_info("listening on %s://%s:%d/", y.tls ? "https" : "http", y.cfg.host, ym_http_server_port(y.http));
+    if (y.redirect)
+        ym_log_info("plain http on %s:%d answers with a redirect to https", y.cfg.host,
+                    ym_http_server_port(y.redirect));
     ym_log_set_level(y.cfg.log_level);
     uv_run(y.loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(y.loop);

@@ -71,6 +71,7 @@ static const opt_t opts[] = {
     { "tls-key", OPT_STR, F(tls_key), NULL, 0, 0, "PEM private key of --tls-cert" },
     { "tls-self-signed", OPT_FLAG, F(tls_self_signed), NULL, 0, 0, "serve HTTPS/WSS with a self-signed certificate made once and kept in <data-dir>/tls/" },
     { "tls-san", OPT_LIST, F(tls_sans), NULL, 0, 0, "extra host names or IP addresses for --tls-self-signed (repeatable or comma-separated; localhost, 127.0.0.1, ::1 and the hostname are always in)" },
+    { "http-redirect-port", OPT_PORT, F(http_redirect_port), NULL, 1, 65535, "with TLS on: also listen for plain HTTP on this port and answer everything with a 301 to https" },
     { "quiet", OPT_FLAG, F(quiet), NULL, 0, 0, "no access log" },
     { "conformance", OPT_FLAG, F(conformance), NULL, 0, 0, "Engine.IO/Socket.IO conformance mode (not available yet)" },
     { "help", OPT_FLAG, F(help), NULL, 0, 0, "show this help and exit" },

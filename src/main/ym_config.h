@@ -68,6 +68,7 @@ typedef struct ym_config {
     const char *tls_key;           /* and its PEM private key */
     bool tls_self_signed;          /* generate (or reuse) <data-dir>/tls/{cert,key}.pem */
     ym_config_list_t tls_sans;     /* --tls-san: extra names for the self-signed certificate, comma-separated */
+    uint64_t http_redirect_port;   /* with TLS: plain-HTTP port answering 301 to https (0 = none) */
     bool quiet;
     bool conformance;
     bool help;

@@ -3,9 +3,11 @@
 // as the only CA, its subjectAltName list, the self-signed pair kept across
 // restarts, Socket.IO over wss and over https long-polling, and peers that do
 // not speak TLS (plain HTTP, garbage, a silent one) dropped while others are
-// served. Bad certificate files stop start-up with a clear message.
+// served. --http-redirect-port answers plain HTTP with a 301 to https. Bad
+// certificate files stop start-up with a clear message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -209,4 +211,47 @@ test('bad TLS settings stop start-up with a clear message', () => {
   r = run(['--tls-self-signed', '--tls-san', 'bad name!']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /not a host name or IP address/);
+});
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+function rawHttp(port, text) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
+    const got = [];
+    sock.on('data', (d) => got.push(d));
+    sock.on('error', reject);
+    sock.on('close', () => resolve(Buffer.concat(got).toString('latin1')));
+  }), 20000, 'raw http');
+}
+
+test('--http-redirect-port: 301 to the same target over https', async () => {
+  const rport = await freePort();
+  const s3 = await startYoom({ args: ['--tls-self-signed', '--http-redirect-port', String(rport)], dataDir: srv.dataDir });
+  try {
+    assert.match(s3.stderr(), new RegExp(`plain http on 127\\.0\\.0\\.1:${rport} answers with a redirect to https`));
+    const res = await withTimeout(new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: rport, path: '/r/Team%20sync?x=1', headers: { Host: `127.0.0.1:${rport}` } }, (r) => { r.resume(); resolve(r); }).on('error', reject);
+    }), 20000, 'redirect');
+    assert.equal(res.statusCode, 301);
+    const loc = `https://127.0.0.1:${s3.port}/r/Team%20sync?x=1`;
+    assert.equal(res.headers.location, loc);
+    // Following it works (the page route answers over TLS).
+    const { res: final } = await get(loc, { agent: false });
+    assert.equal(final.statusCode, 200);
+    // An IPv6 literal keeps its brackets; a missing or hostile Host gets a 400.
+    assert.match(await rawHttp(rport, 'GET / HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close\r\n\r\n'),
+      new RegExp(`^HTTP/1.1 301 [^]*\r\nLocation: https://\\[::1\\]:${s3.port}/\r\n`));
+    assert.match(await rawHttp(rport, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1.1 400 /);
+    assert.match(await rawHttp(rport, 'GET / HTTP/1.1\r\nHost: a"b\r\nConnection: close\r\n\r\n'), /^HTTP\/1.1 400 /);
+  } finally {
+    assert.equal(await s3.stop(), 0, s3.stderr());
+  }
+  // Without TLS the flag is refused.
+  const r = spawnSync(yoomBin(), ['--host', '127.0.0.1', '--port', '0', '--data-dir', srv.dataDir, '--no-stun',
+    '--http-redirect-port', String(rport)], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--http-redirect-port needs TLS/);
 });
