@@ -286,9 +286,13 @@ async function inside() {
     await cat.waitForSelector('#call-join:not([disabled])', { timeout: T });
     for (const p of [ann, ben]) await p.waitForFunction(() => document.querySelectorAll('.call-grid .tile').length === 2, null, { timeout: T });
     await decodingFrom(ann, 1);
-
     for (const p of people) assert.deepEqual(p.problems, []);
-    for (const p of people) await p.context().close();
+
+    // Ben closes his tab: the server's member:leave makes Ann hang up on him.
+    await ben.context().close();
+    await ann.waitForFunction(() => document.querySelectorAll('.call-grid .tile').length === 1, null, { timeout: T });
+    assert.equal(await ann.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed').length), 0);
+    for (const p of [ann, cat]) await p.context().close();
   });
 
   test('without camera permission: a clear message and joining as a viewer still shows the others', { timeout: 90000 }, async () => {

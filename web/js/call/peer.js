@@ -12,7 +12,7 @@
 // when a negotiated connection does not come up.
 
 const WAIT_OFFER_MS = 3000;   // newcomer: offer ourselves if nobody did by then
-const WATCHDOG_MS = 4000;     // a negotiated connection should be up by then
+const WATCHDOG_MS = 5000;     // a negotiated connection should be up by then
 const MAX_RESTARTS = 5;
 
 export class Peer {
