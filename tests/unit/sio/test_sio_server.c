@@ -168,15 +168,28 @@ static const char *sid_of(ym_eio_session_t *s, size_t i, char out_id[21])
     out_id[20] = '\0';
     return out_id;
 }
-static void run_loop_ms(uint64_t ms)
+/* Runs the loop until done() holds, failing after limit_ms. The server's
+ * timers decide when things happen; the test only waits for the outcome. (It
+ * used to run the loop for a fixed time and then look: a loaded machine that
+ * descheduled the process across the deadline ended the wait before the due
+ * timer had run, and the assertion after it failed.) */
+static void run_until(bool (*done)(void *), void *arg, uint64_t limit_ms, const char *what)
 {
-    uint64_t end = uv_now(&loop) + ms;
-    while (uv_now(&loop) < end) {
+    uv_update_time(&loop);
+    uint64_t end = uv_now(&loop) + limit_ms;
+    while (!done(arg)) {
+        if (uv_now(&loop) >= end)
+            TEST_FAIL_("%s did not happen within %llu ms", what, (unsigned long long)limit_ms);
         uv_run(&loop, UV_RUN_NOWAIT);
-        uv_sleep(5);
+        if (done(arg))
+            break;
+        uv_sleep(2);
         uv_update_time(&loop);
     }
 }
+static bool is_closed(void *s) { return ((ym_eio_session_t *)s)->closed != NULL; }
+static size_t want_nout;
+static bool has_want_nout(void *s) { return ((ym_eio_session_t *)s)->nout >= want_nout; }
 
 static void setup(uint32_t connect_timeout_ms)
 {
@@ -246,12 +259,13 @@ TEST(connect_rows)
 TEST(connect_timeout)
 {
     setup(30);
+    uint64_t t0 = uv_now(&loop); /* the cached loop time the timers start from */
     ym_eio_session_t *a = open_session();
     ym_eio_session_t *b = open_session();
     in(b, "0");
-    run_loop_ms(80);
-    ASSERT(a->closed != NULL);
-    ASSERT(b->closed == NULL);
+    run_until(is_closed, a, 10000, "closing the session that never connected");
+    ASSERT(uv_now(&loop) - t0 >= 30); /* not before the connect timeout */
+    ASSERT(b->closed == NULL); /* its timer was cancelled when it connected */
     teardown();
 }
 
@@ -391,9 +405,13 @@ TEST(server_to_client_acks)
     expect(a, 2, "2/test,[\"answer\",null,\"yes\",{\"n\":1}]");
     in(a, "3/test,0[\"late\"]"); /* unknown id: ignored */
     ASSERT(a->closed == NULL);
+    uint64_t t0 = uv_now(&loop); /* the cached loop time the ack timer starts from */
     in(a, "2/test,[\"ask\",\"q\"]");
     expect(a, 4 - 1, "2/test,1[\"q\"]");
-    run_loop_ms(1200); /* the helper asks with a 1000 ms timeout */
+    /* the helper asks with a 1000 ms timeout */
+    want_nout = 5;
+    run_until(has_want_nout, a, 20000, "the ack timeout");
+    ASSERT(uv_now(&loop) - t0 >= 1000); /* not before it */
     expect(a, 4, "2/test,[\"answer\",\"timeout\"]");
     teardown();
 }
