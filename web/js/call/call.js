@@ -35,6 +35,7 @@ function option(d, selected) {
 
 async function fillPickers() {
   const { cameras, mics } = await listDevices();
+  if (!S) return; // left the room meanwhile
   S.cameras = cameras;
   const cam = $('#call-camera', S.stage);
   const mic = $('#call-mic', S.stage);
@@ -46,6 +47,7 @@ async function fillPickers() {
 }
 
 async function openPreview() {
+  if (!S) return;
   const token = (S.previewToken = (S.previewToken || 0) + 1);
   setText($('#call-notice', S.stage), 'Starting your camera…');
   const m = await openLocalMedia({ cameraId: S.cameraId, micId: S.micId });
@@ -314,7 +316,9 @@ async function joinCall() {
   btn.disabled = true;
   setText(btn, 'Joining…');
   S.speaker.start(); // inside the click: audio contexts need a gesture
-  S.iceServers = await iceServers();
+  const servers = await iceServers();
+  if (!S) return;
+  S.iceServers = servers;
   let res;
   try {
     res = await request('call:join', { room: S.room, ...myState() });
