@@ -21,8 +21,8 @@ let plain;    // http, for the contrast
 let browser;
 before(async () => {
   mkdirSync(ART, { recursive: true });
-  secure = await startYoom({ args: ['--tls-self-signed', '--tls-san', NAME] });
-  plain = await startYoom();
+  secure = await startYoom({ args: ['--tls-self-signed', '--tls-san', NAME, '--no-stun'] });
+  plain = await startYoom({ args: ['--no-stun'] });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',

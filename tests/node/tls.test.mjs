@@ -175,7 +175,7 @@ test('--tls-cert/--tls-key from openssl req', async () => {
   const key = path.join(dir, 'k.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
     '-days', '2', '-subj', '/CN=yoom-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-  const s2 = await startYoom({ args: ['--tls-cert', cert, '--tls-key', key, '--quiet'] });
+  const s2 = await startYoom({ args: ['--tls-cert', cert, '--tls-key', key, '--quiet', '--no-stun'] });
   try {
     assert.ok(s2.url.startsWith('https://'));
     const { res, body, socket } = await get(s2.url + '/', { agent: false, ca: readFileSync(cert) });
@@ -229,9 +229,12 @@ function rawHttp(port, text) {
 
 test('--http-redirect-port: 301 to the same target over https', async () => {
   const rport = await freePort();
-  const s3 = await startYoom({ args: ['--tls-self-signed', '--http-redirect-port', String(rport)], dataDir: srv.dataDir });
+  const s3 = await startYoom({ args: ['--tls-self-signed', '--no-stun', '--http-redirect-port', String(rport)], dataDir: srv.dataDir });
   try {
-    assert.match(s3.stderr(), new RegExp(`plain http on 127\\.0\\.0\\.1:${rport} answers with a redirect to https`));
+    // Logged right after the "listening on" line the launcher waits for.
+    const line = new RegExp(`plain http on 127\\.0\\.0\\.1:${rport} answers with a redirect to https`);
+    for (let i = 0; i < 100 && !line.test(s3.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(s3.stderr(), line);
     const res = await withTimeout(new Promise((resolve, reject) => {
       http.get({ host: '127.0.0.1', port: rport, path: '/r/Team%20sync?x=1', headers: { Host: `127.0.0.1:${rport}` } }, (r) => { r.resume(); resolve(r); }).on('error', reject);
     }), 20000, 'redirect');
