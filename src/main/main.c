@@ -4,6 +4,7 @@
 
 #include "base/ym_log.h"
 #include "http/ym_http.h"
+#include "main/ym_bench_mode.h"
 #include "main/ym_conformance.h"
 #include "app/ym_app.h"
 #include "media/ym_media.h"
@@ -315,6 +316,17 @@ static int wire_layers(yoom_t *y)
     /* Routes of the upper layers go here, e.g. ym_http_route(y->http, "/socket.io/", ...). */
     if (c->conformance && (rc = ym_conformance_wire(y->loop, y->http)) != 0)
         return rc;
+    if (c->bench && !c->conformance) {
+        /* No app, store, media or STUN: only what the load generator measures. */
+        ym_sio_config_t sc = { .max_send_backlog = c->max_send_backlog };
+        y->sio = ym_sio_new(y->loop, y->http, &sc);
+        if (!y->sio) {
+            ym_log_error("cannot create the Socket.IO server");
+            return -EINVAL;
+        }
+        ym_bench_mode_wire(y->sio);
+        return 0;
+    }
     if (!c->conformance) {
         ym_sio_config_t sc = { .max_send_backlog = c->max_send_backlog };
         int ncors = split_cors(y);
@@ -457,6 +469,8 @@ static void on_signal(uv_signal_t *h, int signum)
                 (unsigned long long)y->cfg.shutdown_timeout_ms);
     if (y->cfg.conformance)
         ym_conformance_shutdown(); /* answers held long-polls so HTTP need not wait for them */
+    else if (y->sio && !y->app)
+        ym_sio_shutdown(y->sio); /* --bench: no app to drain first */
     y->shutdown_waits = (y->app ? 2 : 1) + (y->redirect ? 1 : 0);
     if (y->redirect)
         ym_http_server_shutdown(y->redirect, y->cfg.shutdown_timeout_ms, redirect_done, y);

@@ -74,6 +74,7 @@ static const opt_t opts[] = {
     { "http-redirect-port", OPT_PORT, F(http_redirect_port), NULL, 1, 65535, "with TLS on: also listen for plain HTTP on this port and answer everything with a 301 to https" },
     { "quiet", OPT_FLAG, F(quiet), NULL, 0, 0, "no access log" },
     { "conformance", OPT_FLAG, F(conformance), NULL, 0, 0, "Engine.IO/Socket.IO conformance mode (not available yet)" },
+    { "bench", OPT_FLAG, F(bench), NULL, 0, 0, "serve the benchmark workload (bench/README.md) on the default namespace instead of the app" },
     { "help", OPT_FLAG, F(help), NULL, 0, 0, "show this help and exit" },
 };
 
