@@ -1,9 +1,10 @@
 // Native HTTPS/WSS (src/net/ym_tls.h): yoom with --tls-self-signed and with
 // --tls-cert/--tls-key made by `openssl req`. HTTPS GET with the certificate
 // as the only CA, its subjectAltName list, the self-signed pair kept across
-// restarts, Socket.IO over wss and over https long-polling, and peers that do
-// not speak TLS (plain HTTP, garbage, a silent one) dropped while others are
-// served. --http-redirect-port answers plain HTTP with a 301 to https. Bad
+// restarts, session resumption by ticket (TLS 1.2 and 1.3), Socket.IO over
+// wss and over https long-polling, and peers that do not speak TLS (plain
+// HTTP, garbage, a silent one) dropped while others are served.
+// --http-redirect-port answers plain HTTP with a 301 to https. Bad
 // certificate files stop start-up with a clear message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,6 +78,27 @@ test('ALPN: http/1.1 chosen from h2 + http/1.1; TLS 1.1 refused', async () => {
   old.destroy();
 });
 
+for (const maxVersion of ['TLSv1.3', 'TLSv1.2']) {
+  test(`session tickets: a second ${maxVersion} connection resumes`, async () => {
+    const opts = { host: '127.0.0.1', port: srv.port, ca, servername: 'localhost', maxVersion };
+    const session = await withTimeout(new Promise((resolve, reject) => {
+      const s = tls.connect(opts);
+      let sess = null;
+      s.on('session', (x) => { sess = x; });
+      s.on('secureConnect', () => s.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+      s.on('data', () => {});
+      s.on('end', () => resolve(sess));
+      s.on('error', reject);
+    }), 20000, 'first connection');
+    assert.ok(session, 'a ticket arrived');
+    const s2 = tls.connect({ ...opts, session });
+    await withTimeout(new Promise((resolve, reject) => { s2.once('secureConnect', resolve); s2.once('error', reject); }), 20000, 'resumption');
+    assert.equal(s2.getProtocol(), maxVersion);
+    assert.equal(s2.isSessionReused(), true);
+    s2.destroy();
+  });
+}
+
 test('keep-alive: several requests on one TLS connection', async () => {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
   const sockets = new Set();
@@ -87,6 +109,23 @@ test('keep-alive: several requests on one TLS connection', async () => {
   }
   assert.equal(sockets.size, 1);
   agent.destroy();
+});
+
+test('pipelining over TLS: 4 requests in one write, 4 responses in order, then close', async () => {
+  const req = (p, last) => `GET ${p} HTTP/1.1\r\nHost: localhost\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
+  const text = await withTimeout(new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: srv.port, ca, servername: 'localhost' }, () => {
+      s.write(req('/healthz') + req('/') + req('/healthz') + req('/healthz', true));
+    });
+    const got = [];
+    s.on('data', (d) => got.push(d));
+    s.on('end', () => resolve(Buffer.concat(got).toString('latin1')));
+    s.on('error', reject);
+  }), 20000, 'pipelined responses');
+  const statuses = text.match(/HTTP\/1\.1 \d{3} /g); // "ok" bodies end without a newline
+  assert.deepEqual(statuses, Array(4).fill('HTTP/1.1 200 '));
+  assert.match(text, /<html/i);
+  assert.ok(text.endsWith('ok'), text.slice(-50));
 });
 
 const PATH = '/sio-test/';

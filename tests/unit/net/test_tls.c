@@ -3,7 +3,7 @@
  * generation, persistence and reuse; and TLS listeners over loopback with a
  * blocking OpenSSL client on a thread (echo of small and large messages, a
  * shared rbuf sent to two TLS connections, plain HTTP and garbage on the TLS
- * port dropped while other clients are served). */
+ * port dropped while other clients are served, pause/resume of reading). */
 #include "net/ym_net.h"
 #include "net/ym_tls.h"
 
@@ -344,6 +344,8 @@ static int accepts, closes, eproto_closes, tls_accepts;
 static ym_conn_t *conns[8];
 static int nconns;
 static ym_rbuf_t *shared;
+static bool use_pauser;
+static const ym_conn_proto_t pauser;
 
 static ssize_t echo_read(ym_conn_t *c, const char *data, size_t len)
 {
@@ -377,7 +379,7 @@ static void on_accept(ym_listener_t *l, ym_conn_t *c, void *ud)
         tls_accepts++;
     if (nconns < 8)
         conns[nconns++] = c;
-    ym_conn_set_proto(c, &echo, NULL);
+    ym_conn_set_proto(c, use_pauser ? &pauser : &echo, NULL);
 }
 
 static void done_cb(uv_async_t *a)
@@ -509,6 +511,59 @@ static void job_bad_peers(client_job_t *j)
     SSL_CTX_free(cc);
 }
 
+/* One line at a time with a pause after each (back-pressure): whole records
+ * wait undecrypted in the TLS state while paused and must all come out, in
+ * order, after the resumes. */
+static ssize_t pauser_read(ym_conn_t *c, const char *data, size_t len);
+static void pauser_resume(ym_conn_t *c)
+{
+    ym_conn_resume_reading(c);
+}
+
+static ssize_t pauser_read(ym_conn_t *c, const char *data, size_t len)
+{
+    const char *nl = memchr(data, '\n', len);
+    if (!nl)
+        return 0;
+    size_t n = (size_t)(nl - data) + 1;
+    ym_conn_send_copy(c, data, n);
+    ym_conn_pause_reading(c);
+    ym_conn_set_timer(c, 1, pauser_resume);
+    return (ssize_t)n;
+}
+
+static const ym_conn_proto_t pauser = { .name = "pauser", .on_read = pauser_read, .on_close = echo_close };
+
+static void job_pause(client_job_t *j)
+{
+    SSL_CTX *cc = client_ctx(j->ca);
+    int fd = tcp_connect(j->port);
+    SSL *s = tls_connect(cc, fd);
+    ym_buf_t want = YM_BUF_INIT;
+    /* Many lines in one record, then one record per line. */
+    ym_buf_t one = YM_BUF_INIT;
+    for (int i = 0; i < 40; i++)
+        ym_buf_appendf(&one, "line %d\n", i);
+    ASSERT_EQ(SSL_write(s, one.data, (int)one.len), (int)one.len);
+    ym_buf_append(&want, one.data, one.len);
+    for (int i = 40; i < 100; i++) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "line %d\n", i);
+        ASSERT_EQ(SSL_write(s, line, n), n);
+        ym_buf_append(&want, line, (size_t)n);
+    }
+    char *got = ym_xmalloc(want.len);
+    ssl_read_exact(s, got, want.len);
+    ASSERT_MEM_EQ(got, want.len, want.data, want.len);
+    free(got);
+    ym_buf_free(&one);
+    ym_buf_free(&want);
+    SSL_shutdown(s);
+    SSL_free(s);
+    close(fd);
+    SSL_CTX_free(cc);
+}
+
 static void *client_thread(void *arg)
 {
     client_job_t *j = arg;
@@ -562,6 +617,16 @@ TEST(listener_drops_non_tls_peers_serves_others)
     ASSERT_EQ(eproto_closes, 3);
 }
 
+TEST(listener_pause_resume_keeps_records_in_order)
+{
+    use_pauser = true;
+    run_listener(job_pause);
+    use_pauser = false;
+    ASSERT_EQ(accepts, 1);
+    ASSERT_EQ(closes, 1);
+    ASSERT_EQ(eproto_closes, 0);
+}
+
 int main(void)
 {
     RUN(memory_bio_handshake_alpn_and_data);
@@ -570,5 +635,6 @@ int main(void)
     RUN(self_signed_is_persisted_with_sans_and_reused);
     RUN(listener_echo_small_and_large);
     RUN(listener_drops_non_tls_peers_serves_others);
+    RUN(listener_pause_resume_keeps_records_in_order);
     return test_report();
 }
