@@ -314,7 +314,7 @@ static int wire_layers(yoom_t *y)
     if ((rc = open_redirect(y, &hc, &nc)) != 0)
         return rc;
     /* Routes of the upper layers go here, e.g. ym_http_route(y->http, "/socket.io/", ...). */
-    if (c->conformance && (rc = ym_conformance_wire(y->loop, y->http)) != 0)
+    if (c->conformance && (rc = ym_conformance_wire(y->loop, y->http, (uint32_t)c->conformance_ping_timeout_ms)) != 0)
         return rc;
     if (c->bench && !c->conformance) {
         /* No app, store, media or STUN: only what the load generator measures. */

@@ -73,7 +73,8 @@ static const opt_t opts[] = {
     { "tls-san", OPT_LIST, F(tls_sans), NULL, 0, 0, "extra host names or IP addresses for --tls-self-signed (repeatable or comma-separated; localhost, 127.0.0.1, ::1 and the hostname are always in)" },
     { "http-redirect-port", OPT_PORT, F(http_redirect_port), NULL, 1, 65535, "with TLS on: also listen for plain HTTP on this port and answer everything with a 301 to https" },
     { "quiet", OPT_FLAG, F(quiet), NULL, 0, 0, "no access log" },
-    { "conformance", OPT_FLAG, F(conformance), NULL, 0, 0, "Engine.IO/Socket.IO conformance mode (not available yet)" },
+    { "conformance", OPT_FLAG, F(conformance), NULL, 0, 0, "Engine.IO/Socket.IO conformance mode: the endpoints the public protocol suites test" },
+    { "conformance-ping-timeout-ms", OPT_U64, F(conformance_ping_timeout_ms), "200", 1, 600000, "pingTimeout of the conformance endpoints (the suites expect 200; yoom's own suites allow a loaded machine more)" },
     { "bench", OPT_FLAG, F(bench), NULL, 0, 0, "serve the benchmark workload (bench/README.md) on the default namespace instead of the app" },
     { "help", OPT_FLAG, F(help), NULL, 0, 0, "show this help and exit" },
 };

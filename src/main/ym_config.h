@@ -71,6 +71,7 @@ typedef struct ym_config {
     uint64_t http_redirect_port;   /* with TLS: plain-HTTP port answering 301 to https (0 = none) */
     bool quiet;
     bool conformance;
+    uint64_t conformance_ping_timeout_ms; /* pingTimeout of the --conformance endpoints (the suites' 200 by default) */
     bool bench;                    /* the benchmark workload (src/main/ym_bench_mode.h) instead of the app */
     bool help;
 } ym_config_t;

@@ -17,13 +17,15 @@ static void eio_echo(ym_eio_session_t *s, const char *data, size_t len, bool bin
     ym_eio_send(s, data, len, binary);
 }
 
-int ym_conformance_wire(uv_loop_t *loop, ym_http_server_t *http)
+int ym_conformance_wire(uv_loop_t *loop, ym_http_server_t *http, uint32_t ping_timeout_ms)
 {
     static const ym_eio_handlers_t echo = { .on_message = eio_echo };
+    if (ping_timeout_ms == 0)
+        ping_timeout_ms = 200;
     const ym_eio_config_t cfg = {
         .path = "/engine.io/",
         .ping_interval_ms = 300,
-        .ping_timeout_ms = 200,
+        .ping_timeout_ms = ping_timeout_ms,
         .max_payload = 1000000,
     };
     g_eio = ym_eio_server_new(loop, http, &cfg, &echo);
@@ -40,7 +42,7 @@ int ym_conformance_wire(uv_loop_t *loop, ym_http_server_t *http)
      * ym_conformance_unwire() below.
      * ------------------------------------------------------------------------ */
     /* /socket.io/ for the suite, /sio-test/ for yoom's own sio tests. */
-    if (ym_sio_conformance_wire(loop, http) != 0) {
+    if (ym_sio_conformance_wire(loop, http, ping_timeout_ms) != 0) {
         ym_log_error("conformance: cannot create the Socket.IO servers");
         return -EINVAL;
     }

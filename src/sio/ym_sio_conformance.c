@@ -227,11 +227,11 @@ void ym_sio_conformance_setup(ym_sio_t *sio)
 
 static ym_sio_t *g_suite, *g_test;
 
-int ym_sio_conformance_wire(uv_loop_t *loop, struct ym_http_server *http)
+int ym_sio_conformance_wire(uv_loop_t *loop, struct ym_http_server *http, uint32_t ping_timeout_ms)
 {
     const ym_sio_config_t suite = {
         .ping_interval_ms = 300,
-        .ping_timeout_ms = 200,
+        .ping_timeout_ms = ping_timeout_ms ? ping_timeout_ms : 200,
         .max_payload = 1000000,
         .connect_timeout_ms = 1000,
     };

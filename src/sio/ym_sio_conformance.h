@@ -17,7 +17,8 @@
  * "/refuse"  refuses every CONNECT with "not allowed".
  *
  * Two servers are wired: /socket.io/ with the suite's timings (pingInterval
- * 300, pingTimeout 200, connectTimeout 1000, maxPayload 1000000), and
+ * 300, pingTimeout 200 unless told otherwise, connectTimeout 1000, maxPayload
+ * 1000000), and
  * /sio-test/ with the same handlers and the default timings (25 s pings), for
  * tests that run many clients on a loaded machine, where a 200 ms pong
  * deadline would drop healthy clients.
@@ -32,8 +33,9 @@
 void ym_sio_conformance_setup(ym_sio_t *sio);
 
 struct ym_http_server;
-/* Creates both servers and registers their routes. Returns 0 or -EINVAL. */
-int ym_sio_conformance_wire(uv_loop_t *loop, struct ym_http_server *http);
+/* Creates both servers and registers their routes. ping_timeout_ms is the
+ * pingTimeout of /socket.io/ (0 = the suite's 200). Returns 0 or -EINVAL. */
+int ym_sio_conformance_wire(uv_loop_t *loop, struct ym_http_server *http, uint32_t ping_timeout_ms);
 /* Starts their graceful shutdown (ym_sio_shutdown). */
 void ym_sio_conformance_shutdown(void);
 /* Frees them (safe if not wired). Same rules as ym_sio_free. */
