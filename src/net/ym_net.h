@@ -13,6 +13,11 @@
  * shared by the loop; only the unconsumed tail of a partial message is copied
  * into a per-connection buffer, which is freed once it is consumed.
  *
+ * TLS: a listener opened with ym_net_config_t.tls decrypts before on_read and
+ * encrypts queued plaintext at flush time (ym_tls.h, memory BIOs); protocols
+ * are the same on both kinds. Plaintext connections carry one NULL pointer
+ * and a branch for it; the OpenSSL state (several KiB) exists only on TLS ones.
+ *
  * Lifetime: ym_conn_close() never frees synchronously; the connection is freed
  * after libuv's close callback, after proto->on_close has run. It is safe to call
  * ym_conn_close() from inside any callback of the connection, more than once.
