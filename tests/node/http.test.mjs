@@ -421,14 +421,18 @@ test('PORT env is honoured when --port is absent', async () => {
   const p = spawn(yoomBin(), ['--host', '127.0.0.1', '--web-root', root, '--data-dir', mkdtempSync(path.join(tmpdir(), 'yoom-d-'))],
     { cwd: ROOT, env: { ...process.env, PORT: String(port) } });
   let err = '';
-  await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(err)), 10000);
-    p.stderr.on('data', (d) => { err += d; if (err.includes('listening on')) { clearTimeout(t); resolve(); } });
-  });
-  assert.ok(err.includes(`listening on http://127.0.0.1:${port}/`), err);
-  p.kill('SIGTERM');
-  const code = await new Promise((r) => p.on('exit', r));
-  assert.equal(code, 0);
+  const exited = new Promise((r) => p.on('exit', r));
+  try {
+    // Other components log "listening on" too (e.g. "stun: listening on udp ..."): wait for the HTTP line.
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(err)), 10000);
+      p.stderr.on('data', (d) => { err += d; if (/listening on https?:\/\//.test(err)) { clearTimeout(t); resolve(); } });
+    });
+    assert.ok(err.includes(`listening on http://127.0.0.1:${port}/`), err);
+  } finally {
+    p.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0);
 });
 
 test('graceful shutdown finishes an in-flight large-file response', async () => {
