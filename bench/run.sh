@@ -91,7 +91,7 @@ if command -v perf >/dev/null 2>&1 && [ "${BENCH_PROFILE:-1}" = 1 ]; then
       echo
       echo "by symbol:"
       perf report -i "$OUT/perf.data" --stdio --no-children --sort dso,symbol --percent-limit 0.7 2>/dev/null \
-        | grep -v '^#' | grep -v '^$' | head -45
+        | grep -v '^#' | grep -v '^$' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//' | head -45
     } > "$PROFILE" || true
   fi
   kill "$SPID" 2>/dev/null || true

@@ -306,6 +306,19 @@ if (existsSync(prof) && readFileSync(prof, 'utf8').trim()) {
   p('```');
   p(readFileSync(prof, 'utf8').trimEnd());
   p('```');
+  // Say in words where the time goes: the kernel's share against yoom's own.
+  const txt = readFileSync(prof, 'utf8');
+  const share = (re) => txt.split('\n').filter((l) => re.test(l) && !/\[[k.]\]/.test(l))
+    .reduce((a, l) => a + (parseFloat(l) || 0), 0);
+  const kernel = share(/\[kernel/);
+  const own = share(/yoom/);
+  if (kernel > 0) {
+    p();
+    p(`${kernel.toFixed(0)} % of yoom's CPU time is in the kernel and ${own.toFixed(0)} % in yoom's own code ` +
+      `(the rest: libc, libuv). ${kernel > 60 ? 'Broadcast cost is dominated by the system calls, one writev per ' +
+      'recipient per loop pass, and the loopback TCP stack behind them; making yoom\'s own code faster would change ' +
+      'little, fewer system calls per delivery would.' : ''}`);
+  }
 } else {
   p('(no profile: perf missing or BENCH_PROFILE=0)');
 }
