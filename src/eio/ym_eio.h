@@ -101,6 +101,9 @@ const char *ym_eio_session_id(const ym_eio_session_t *s);
 const char *ym_eio_session_transport(const ym_eio_session_t *s);
 /* Peer address of the handshake request ("127.0.0.1:54321"), valid for the session's life. */
 const char *ym_eio_session_peer(const ym_eio_session_t *s);
+/* True while a long-polling GET of s is held open, waiting for packets (lets
+ * tests wait for "the poll reached the server" instead of sleeping). */
+bool ym_eio_session_poll_held(const ym_eio_session_t *s);
 /* The open sessions (not yet closed or closing). */
 size_t ym_eio_session_count(const ym_eio_server_t *srv);
 /* The server a session belongs to. */

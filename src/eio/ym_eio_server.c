@@ -897,5 +897,6 @@ const char *ym_eio_session_transport(const ym_eio_session_t *s)
     return s->transport == T_WEBSOCKET ? "websocket" : "polling";
 }
 const char *ym_eio_session_peer(const ym_eio_session_t *s) { return s->peer; }
+bool ym_eio_session_poll_held(const ym_eio_session_t *s) { return s->get != NULL; }
 size_t ym_eio_session_count(const ym_eio_server_t *srv) { return srv->count; }
 ym_eio_server_t *ym_eio_session_server(const ym_eio_session_t *s) { return s->srv; }

@@ -212,11 +212,6 @@ static void guard_cb(uv_timer_t *t)
     timed_out = true;
 }
 
-static void run_for_cb(uv_timer_t *t)
-{
-    *(bool *)t->data = true;
-}
-
 /* Runs the loop until *flag, failing the test after 5 s. */
 static void run_until(const bool *flag)
 {
@@ -232,17 +227,28 @@ static void run_until(const bool *flag)
         TEST_FAIL_("timed out waiting");
 }
 
-/* Runs the loop for ms (lets a request reach the server and be held). */
-static void run_for(uint64_t ms)
+/* Runs the loop until done(arg), failing the test after 5 s. */
+static void run_until_fn(bool (*done)(const void *), const void *arg)
 {
-    bool flag = false;
-    uv_timer_t t;
-    uv_timer_init(loop, &t);
-    t.data = &flag;
-    uv_timer_start(&t, run_for_cb, ms, 0);
-    run_until(&flag);
-    uv_close((uv_handle_t *)&t, NULL);
+    uv_timer_t guard;
+    timed_out = false;
+    uv_timer_init(loop, &guard);
+    uv_timer_start(&guard, guard_cb, 5000, 0);
+    while (!done(arg) && !timed_out)
+        uv_run(loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&guard, NULL);
     uv_run(loop, UV_RUN_NOWAIT);
+    if (timed_out)
+        TEST_FAIL_("timed out waiting");
+}
+
+static bool poll_held(const void *s) { return ym_eio_session_poll_held(s); }
+
+/* Runs the loop until the server holds a long-poll GET of s. (A fixed 50 ms
+ * wait let a descheduled test act before its GET had reached the server.) */
+static void wait_held(const ym_eio_session_t *s)
+{
+    run_until_fn(poll_held, s);
 }
 
 /* One request, whole response; returns the status, copies the body into body. */
@@ -430,7 +436,7 @@ TEST(held_poll_answered_on_send_and_on_shutdown)
     handshake(sid);
     client_t c;
     client_start(&c, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", sid);
-    run_for(50);
+    wait_held(last_session);
     ASSERT(!c.done); /* held */
     ASSERT_EQ(ym_eio_send(last_session, "one", 3, false), 0);
     ASSERT_EQ(ym_eio_send(last_session, "two", 3, false), 0);
@@ -440,7 +446,7 @@ TEST(held_poll_answered_on_send_and_on_shutdown)
     client_free(&c);
     /* A held poll is answered with a close packet when the server shuts down. */
     client_start(&c, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", sid);
-    run_for(50);
+    wait_held(last_session);
     ASSERT(!c.done);
     ym_eio_server_shutdown(eio);
     run_until(&c.done);
@@ -479,7 +485,7 @@ TEST(upgrade_timeout_keeps_polling)
     handshake(sid);
     client_t g, w;
     client_start(&g, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", sid);
-    run_for(50);
+    wait_held(last_session);
     ASSERT(!g.done);
     client_start(&w, "GET /engine.io/?EIO=4&transport=websocket&sid=%s HTTP/1.1\r\nHost: x\r\n"
                      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
@@ -514,7 +520,8 @@ TEST(close_while_flush_pending)
     client_t ga, gb;
     client_start(&gb, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b);
     client_start(&ga, "GET /engine.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", a);
-    run_for(50);
+    wait_held(sessions[0]);
+    wait_held(sessions[1]);
     ASSERT(!ga.done && !gb.done);
     ASSERT_EQ(post(a, "4cross", body, sizeof body), 200);
     run_until(&gb.done);
@@ -530,6 +537,12 @@ TEST(close_while_flush_pending)
     teardown();
 }
 
+static bool open_frame_arrived(const void *arg)
+{
+    const client_t *c = arg;
+    return c->in.len > c->head_len + 2;
+}
+
 TEST(websocket_send_backlog_cap)
 {
     setup(300, 0);
@@ -542,7 +555,7 @@ TEST(websocket_send_backlog_cap)
     ASSERT_EQ(w.status, 101);
     ASSERT_EQ(opened, 1);
     /* The open packet is the first frame. */
-    run_for(20);
+    run_until_fn(open_frame_arrived, &w);
     ASSERT(w.in.len > w.head_len + 2);
     ASSERT_EQ((unsigned char)w.in.data[w.head_len], 0x81);
     ASSERT_EQ(w.in.data[w.head_len + 2], '0');
