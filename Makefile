@@ -42,7 +42,9 @@ fuzz: deps
 	  n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 	  echo "== $$n"; $$f -max_total_time=$(FUZZ_TIME) build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
-bench: build
+bench:
+	@YM_BENCH_DEPS=1 bash scripts/install-deps.sh
+	$(MAKE) build
 	bash bench/run.sh
 
 clean:
