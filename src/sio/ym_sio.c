@@ -15,6 +15,7 @@
 #include "sio/ym_sio_adapter.h"
 #include "sio/ym_sio_packet.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -221,7 +222,10 @@ static void socket_close(ym_sio_socket_t *s, const char *reason, bool send_packe
         nsp->h.on_disconnect(s, reason, nsp->h.ud);
     if (was_connected && sio->obs.on_socket_disconnect)
         sio->obs.on_socket_disconnect(s, reason, sio->obs.ud);
-    sock_unref(s); /* the client's reference */
+    /* Drop the client's reference; ours (taken above) keeps s alive until the
+     * last line, so this one cannot be the last. */
+    assert(s->refs >= 2);
+    s->refs--;
     sock_unref(s);
 }
 
