@@ -41,7 +41,8 @@ struct ym_eio_session {
     uint64_t pong_deadline;
     uint64_t upgrade_deadline;
     const char *close_reason;
-    uv_timer_t timer;
+    uint64_t due;                  /* loop time of the next timer event, while in the heap */
+    uint32_t heap_pos;             /* 1-based index in srv->heap; 0 = not scheduled */
     char sid[21];
     char peer[48];
 };
@@ -57,7 +58,13 @@ struct ym_eio_server {
     ym_eio_session_t *flush_head;
     ym_eio_session_t *close_head, **close_tail;
     uv_idle_t idle;
-    unsigned handles;              /* open uv handles (idle + session timers) */
+    /* Session deadlines (ping, pong, upgrade) in a binary min-heap on due,
+     * served by one timer: a uv_timer_t per session would be 152 bytes of
+     * every idle client's budget (DESIGN.md). */
+    uv_timer_t timer;
+    ym_eio_session_t **heap;
+    uint32_t heap_len, heap_cap;
+    unsigned handles;              /* open uv handles (idle + timer) */
     bool shutting_down;            /* no new sessions */
     bool freeing;
 };
@@ -213,6 +220,94 @@ static int ws_send_packet(ym_eio_session_t *s, ym_ws_t *ws, ym_eio_packet_t *p)
 /* ---------- closing ---------- */
 
 static void arm_timer(ym_eio_session_t *s);
+static void server_timer_cb(uv_timer_t *t);
+
+/* ---------- the deadline heap ---------- */
+
+static void heap_place(ym_eio_server_t *srv, uint32_t i, ym_eio_session_t *s)
+{
+    srv->heap[i] = s;
+    s->heap_pos = i + 1;
+}
+
+static void heap_up(ym_eio_server_t *srv, uint32_t i)
+{
+    ym_eio_session_t *s = srv->heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (srv->heap[parent]->due <= s->due)
+            break;
+        heap_place(srv, i, srv->heap[parent]);
+        i = parent;
+    }
+    heap_place(srv, i, s);
+}
+
+static void heap_down(ym_eio_server_t *srv, uint32_t i)
+{
+    ym_eio_session_t *s = srv->heap[i];
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= srv->heap_len)
+            break;
+        if (child + 1 < srv->heap_len && srv->heap[child + 1]->due < srv->heap[child]->due)
+            child++;
+        if (s->due <= srv->heap[child]->due)
+            break;
+        heap_place(srv, i, srv->heap[child]);
+        i = child;
+    }
+    heap_place(srv, i, s);
+}
+
+/* Starts, moves or stops the server timer for the earliest deadline. */
+static void heap_rearm(ym_eio_server_t *srv)
+{
+    if (srv->freeing)
+        return;
+    if (srv->heap_len == 0) {
+        uv_timer_stop(&srv->timer);
+        return;
+    }
+    uint64_t at = srv->heap[0]->due, now = uv_now(srv->loop);
+    uv_timer_start(&srv->timer, server_timer_cb, at > now ? at - now : 0, 0);
+}
+
+static void heap_remove(ym_eio_session_t *s)
+{
+    ym_eio_server_t *srv = s->srv;
+    if (!s->heap_pos)
+        return;
+    uint32_t i = s->heap_pos - 1;
+    s->heap_pos = 0;
+    ym_eio_session_t *last = srv->heap[--srv->heap_len];
+    if (last != s) {
+        heap_place(srv, i, last);
+        heap_up(srv, i);
+        heap_down(srv, last->heap_pos - 1);
+    }
+    if (i == 0)
+        heap_rearm(srv);
+}
+
+/* (Re)schedules s at due. */
+static void heap_set(ym_eio_session_t *s, uint64_t due)
+{
+    ym_eio_server_t *srv = s->srv;
+    bool was_first = s->heap_pos == 1;
+    if (!s->heap_pos) {
+        if (srv->heap_len == srv->heap_cap) {
+            srv->heap_cap = srv->heap_cap ? srv->heap_cap * 2 : 64;
+            srv->heap = ym_xrealloc(srv->heap, srv->heap_cap * sizeof(*srv->heap));
+        }
+        heap_place(srv, srv->heap_len++, s);
+    }
+    s->due = due;
+    heap_up(srv, s->heap_pos - 1);
+    heap_down(srv, s->heap_pos - 1);
+    if (was_first || srv->heap[0] == s)
+        heap_rearm(srv);
+}
 
 /* Closes the session now as far as the outside world can see (sid unknown from
  * here on); on_close and the free happen in the idle pass. get_tail is what a
@@ -225,7 +320,7 @@ static void session_close(ym_eio_session_t *s, const char *reason, const char *g
     s->state = S_CLOSING;
     s->close_reason = reason;
     table_remove(srv, s);
-    uv_timer_stop(&s->timer);
+    heap_remove(s);
     if (s->get)
         flush_get(s, get_tail);
     queue_clear(s);
@@ -256,17 +351,10 @@ static void session_close(ym_eio_session_t *s, const char *reason, const char *g
     ym_log_debug("eio %s: closing (%s)", s->sid, reason);
 }
 
-static void session_free_cb(uv_handle_t *h)
+static void session_free(ym_eio_session_t *s)
 {
-    ym_eio_session_t *s = h->data;
-    ym_eio_server_t *srv = s->srv;
     free(s->queue);
     free(s);
-    if (--srv->handles == 0 && srv->freeing) {
-        free(srv->buckets);
-        free(srv->path);
-        free(srv);
-    }
 }
 
 static void run_closes(ym_eio_server_t *srv)
@@ -278,7 +366,9 @@ static void run_closes(ym_eio_server_t *srv)
             srv->close_tail = &srv->close_head;
         if (s->opened && srv->h.on_close)
             srv->h.on_close(s, s->close_reason, srv->h.ud);
-        uv_close((uv_handle_t *)&s->timer, session_free_cb);
+        /* Nothing refers to s any more: out of the sid table, the heap and
+         * the flush list, its WebSocket and held GET detached. */
+        session_free(s);
     }
 }
 
@@ -388,10 +478,8 @@ static uint64_t now_ms(ym_eio_server_t *srv)
     return uv_now(srv->loop);
 }
 
-static void timer_cb(uv_timer_t *t)
+static void session_timer(ym_eio_session_t *s, uint64_t now)
 {
-    ym_eio_session_t *s = t->data;
-    uint64_t now = now_ms(s->srv);
     if (s->state != S_OPEN)
         return;
     if (s->upgrading && now >= s->upgrade_deadline) {
@@ -422,8 +510,23 @@ static void arm_timer(ym_eio_session_t *s)
     uint64_t at = s->awaiting_pong ? s->pong_deadline : s->next_ping_at;
     if (s->upgrading && s->upgrade_deadline < at)
         at = s->upgrade_deadline;
-    uint64_t now = uv_now(s->srv->loop);
-    uv_timer_start(&s->timer, timer_cb, at > now ? at - now : 0, 0);
+    heap_set(s, at);
+}
+
+static void server_timer_cb(uv_timer_t *t)
+{
+    ym_eio_server_t *srv = t->data;
+    uint64_t now = now_ms(srv);
+    /* Each due session leaves the heap and goes back in (arm_timer) with a
+     * later deadline, or is closed; one that is due again at once (a pong
+     * deadline already past after a ping) is closed on its next turn, so the
+     * loop ends. */
+    while (srv->heap_len > 0 && srv->heap[0]->due <= now) {
+        ym_eio_session_t *s = srv->heap[0];
+        heap_remove(s);
+        session_timer(s, now);
+    }
+    heap_rearm(srv);
 }
 
 /* Requests check the pong deadline themselves, so a session is gone exactly at
@@ -485,9 +588,6 @@ static ym_eio_session_t *session_new(ym_eio_server_t *srv, ym_http_req_t *req, i
         ym_random_id(s->sid);
     while (table_find(srv, s->sid));
     snprintf(s->peer, sizeof(s->peer), "%s", ym_conn_peer(req->conn));
-    uv_timer_init(srv->loop, &s->timer);
-    s->timer.data = s;
-    srv->handles++;
     s->next_ping_at = now_ms(srv) + srv->cfg.ping_interval_ms;
     table_add(srv, s);
     arm_timer(s);
@@ -841,7 +941,9 @@ ym_eio_server_t *ym_eio_server_new(uv_loop_t *loop, ym_http_server_t *http, cons
     srv->close_tail = &srv->close_head;
     uv_idle_init(loop, &srv->idle);
     srv->idle.data = srv;
-    srv->handles = 1;
+    uv_timer_init(loop, &srv->timer);
+    srv->timer.data = srv;
+    srv->handles = 2;
     /* The route prefix without the trailing slash also catches "/engine.io". */
     size_t pl = strlen(srv->path);
     char *prefix = ym_xstrndup(srv->path, pl > 1 && srv->path[pl - 1] == '/' ? pl - 1 : pl);
@@ -854,6 +956,7 @@ static void idle_closed_cb(uv_handle_t *h)
 {
     ym_eio_server_t *srv = h->data;
     if (--srv->handles == 0) {
+        free(srv->heap);
         free(srv->buckets);
         free(srv->path);
         free(srv);
@@ -885,6 +988,7 @@ void ym_eio_server_free(ym_eio_server_t *srv)
     srv->freeing = true;
     uv_idle_stop(&srv->idle);
     uv_close((uv_handle_t *)&srv->idle, idle_closed_cb);
+    uv_close((uv_handle_t *)&srv->timer, idle_closed_cb);
 }
 
 /* ---------- accessors ---------- */

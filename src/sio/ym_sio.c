@@ -68,9 +68,15 @@ struct ym_sio_socket {
 struct client {
     ym_sio_t *sio;
     ym_eio_session_t *es;
-    client_t *prev, *next;
+    client_t *prev, *next;     /* sio->clients; after close, next links sio->dead */
     ym_sio_socket_t *sockets;
-    uv_timer_t connect_timer;
+    /* Until its first CONNECT a client is in sio's FIFO of waiting clients:
+     * one timer for all of them instead of a uv_timer_t each (152 bytes of
+     * every idle client's budget, DESIGN.md), which works because the
+     * timeout is the same for all, so the FIFO is in deadline order. */
+    client_t *wprev, *wnext;
+    uint64_t connect_deadline; /* loop time (uv_now) */
+    bool waiting;              /* in the FIFO */
     bool closing;              /* ym_eio_close called: ignore further input */
     bool ever_connected;
     /* Binary reassembly: the header packet's text and the attachments so far. */
@@ -92,10 +98,20 @@ struct ym_sio {
     ym_sio_nsp_t **nsps;
     size_t nnsps;
     client_t *clients;
+    client_t *waiting_head, *waiting_tail; /* no CONNECT yet, oldest first */
+    client_t *dead;            /* closed clients, freed by the reaper */
+    /* Initialised with the first client (a server that never had one has no
+     * handles to close); sio is freed when both have closed. */
+    uv_timer_t connect_timer;  /* due at waiting_head's deadline */
+    uv_check_t reaper;         /* frees dead clients after the callbacks that closed them */
+    bool handles_init;
+    unsigned handles_open;
     uint64_t serial;
     ym_sio_observer_t obs;     /* all NULL when nobody observes */
     uint64_t packets_in, packets_out;
 };
+
+static void waiting_remove(ym_sio_t *sio, client_t *c);
 
 struct ym_sio_ack {
     ym_sio_nsp_t *nsp;
@@ -319,7 +335,7 @@ static void on_connect_packet(client_t *c, const ym_sio_packet_t *pk)
     s->connected_at = ym_wall_ms();
     if (!c->ever_connected) {
         c->ever_connected = true;
-        uv_timer_stop(&c->connect_timer);
+        waiting_remove(c->sio, c);
     }
     ym_sio_encode_head(&b, YM_SIO_CONNECT, 0, nsp->name, false, 0);
     ym_buf_appendf(&b, "{\"sid\":\"%s\"}", s->id);
@@ -499,13 +515,65 @@ static void eio_on_message(ym_eio_session_t *es, const char *data, size_t len, b
     dispatch(c, &pk, NULL, 0);
 }
 
+static void connect_timeout(uv_timer_t *t);
+
+static void connect_timer_arm(ym_sio_t *sio)
+{
+    uint64_t now = uv_now(sio->loop), due = sio->waiting_head->connect_deadline;
+    uv_timer_start(&sio->connect_timer, connect_timeout, due > now ? due - now : 0, 0);
+}
+
+static void waiting_remove(ym_sio_t *sio, client_t *c)
+{
+    if (!c->waiting)
+        return;
+    c->waiting = false;
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        sio->waiting_head = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    else
+        sio->waiting_tail = c->wprev;
+    c->wprev = c->wnext = NULL;
+    /* A timer left running for nobody would keep the loop alive; one due for
+     * a client that has left just fires early and re-arms. */
+    if (!sio->waiting_head)
+        uv_timer_stop(&sio->connect_timer);
+}
+
 static void connect_timeout(uv_timer_t *t)
 {
-    client_t *c = t->data;
-    if (!c->ever_connected && !c->closing) {
-        c->closing = true;
-        ym_eio_close(c->es, "connect timeout");
+    ym_sio_t *sio = t->data;
+    uint64_t now = uv_now(sio->loop);
+    while (sio->waiting_head && sio->waiting_head->connect_deadline <= now) {
+        client_t *c = sio->waiting_head;
+        /* Off the list before ym_eio_close, which may run eio_on_close now. */
+        waiting_remove(sio, c);
+        if (!c->ever_connected && !c->closing) {
+            c->closing = true;
+            ym_eio_close(c->es, "connect timeout");
+        }
     }
+    if (sio->waiting_head)
+        connect_timer_arm(sio);
+}
+
+static void reap_clients(ym_sio_t *sio)
+{
+    while (sio->dead) {
+        client_t *c = sio->dead;
+        sio->dead = c->next;
+        free(c);
+    }
+}
+
+static void reaper_cb(uv_check_t *h)
+{
+    ym_sio_t *sio = h->data;
+    reap_clients(sio);
+    uv_check_stop(h);
 }
 
 static void eio_on_open(ym_eio_session_t *es, void *ud)
@@ -514,9 +582,24 @@ static void eio_on_open(ym_eio_session_t *es, void *ud)
     client_t *c = ym_xcalloc(1, sizeof(*c));
     c->sio = sio;
     c->es = es;
-    uv_timer_init(sio->loop, &c->connect_timer);
-    c->connect_timer.data = c;
-    uv_timer_start(&c->connect_timer, connect_timeout, sio->cfg.connect_timeout_ms, 0);
+    if (!sio->handles_init) {
+        sio->handles_init = true;
+        uv_timer_init(sio->loop, &sio->connect_timer);
+        uv_check_init(sio->loop, &sio->reaper);
+        sio->connect_timer.data = sio;
+        sio->reaper.data = sio;
+        sio->handles_open = 2;
+    }
+    c->connect_deadline = uv_now(sio->loop) + sio->cfg.connect_timeout_ms;
+    c->waiting = true;
+    c->wprev = sio->waiting_tail;
+    if (sio->waiting_tail)
+        sio->waiting_tail->wnext = c;
+    else
+        sio->waiting_head = c;
+    sio->waiting_tail = c;
+    if (sio->waiting_head == c)
+        connect_timer_arm(sio);
     c->next = sio->clients;
     if (sio->clients)
         sio->clients->prev = c;
@@ -526,10 +609,6 @@ static void eio_on_open(ym_eio_session_t *es, void *ud)
         sio->obs.on_client_open(sio->obs.ud);
 }
 
-static void client_timer_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
 
 static const char *sio_reason(const char *eio_reason)
 {
@@ -558,8 +637,12 @@ static void eio_on_close(ym_eio_session_t *es, const char *reason, void *ud)
     if (c->next)
         c->next->prev = c->prev;
     ym_eio_session_set_data(es, NULL);
-    uv_timer_stop(&c->connect_timer);
-    uv_close((uv_handle_t *)&c->connect_timer, client_timer_closed);
+    waiting_remove(sio, c);
+    /* Freed from the loop, not here: the callback that closed the session
+     * may still be using c up the stack. */
+    c->next = sio->dead;
+    sio->dead = c;
+    uv_check_start(&sio->reaper, reaper_cb);
     if (sio->obs.on_client_close)
         sio->obs.on_client_close(r, sio->obs.ud);
 }
@@ -634,6 +717,13 @@ void ym_sio_shutdown(ym_sio_t *sio)
         ym_eio_server_shutdown(sio->eio);
 }
 
+static void sio_handle_closed(uv_handle_t *h)
+{
+    ym_sio_t *sio = h->data;
+    if (--sio->handles_open == 0)
+        free(sio);
+}
+
 void ym_sio_free(ym_sio_t *sio)
 {
     if (!sio)
@@ -653,7 +743,14 @@ void ym_sio_free(ym_sio_t *sio)
     ym_sio__static_free(sio->st);
     free(sio->path);
     free(sio->client_dir);
-    free(sio);
+    /* Every session closed above; nothing up the stack uses their clients. */
+    reap_clients(sio);
+    if (sio->handles_init) {
+        uv_close((uv_handle_t *)&sio->connect_timer, sio_handle_closed);
+        uv_close((uv_handle_t *)&sio->reaper, sio_handle_closed);
+    } else {
+        free(sio);
+    }
 }
 
 ym_sio_nsp_t *ym_sio_find_nsp(ym_sio_t *sio, const char *name)

@@ -1,5 +1,7 @@
 #include "ws/ym_ws_frame.h"
 
+#include <stdlib.h>
+
 #include "base/ym_utf8.h"
 
 bool ym_ws_close_code_valid(unsigned code)
@@ -26,6 +28,8 @@ void ym_ws_decoder_init(ym_ws_decoder_t *d, size_t max_message, unsigned max_fra
 void ym_ws_decoder_free(ym_ws_decoder_t *d)
 {
     ym_buf_free(&d->msg);
+    free(d->ctrl);
+    d->ctrl = NULL;
     d->msg_open = false;
     d->msg_delivered = false;
 }
@@ -116,6 +120,8 @@ static ssize_t header_done(ym_ws_decoder_t *d)
     d->remaining = len;
 
     if (is_control(d->opcode)) {
+        if (!d->ctrl)
+            d->ctrl = ym_xmalloc(YM_WS_MAX_CONTROL + 1);
         d->ctrl_len = 0;
     } else {
         if (d->opcode != YM_WS_OP_CONT) {

@@ -93,7 +93,11 @@ typedef struct ym_ws_decoder {
 
     /* current control frame payload */
     uint8_t ctrl_len;
-    char ctrl[YM_WS_MAX_CONTROL + 1];
+    /* YM_WS_MAX_CONTROL + 1 bytes, owned: allocated at the first control
+     * frame and kept until ym_ws_decoder_free. Most connections only ever see
+     * the closing one, and an inline buffer would cost every idle connection
+     * its size (the per-client memory budget, DESIGN.md). */
+    char *ctrl;
 
     /* current data message */
     bool msg_open;            /* a first data frame was seen, the last one not yet */
