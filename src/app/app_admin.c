@@ -85,16 +85,6 @@ static void admins_emit(ym_app_admin_t *adm, const char *event, json_t *args)
     ym_app__bcast_json(&b, event, args);
 }
 
-static void emit_json(ym_sio_socket_t *s, const char *event, json_t *args)
-{
-    char *text = json_dumps(args, JSON_COMPACT);
-    json_decref(args);
-    if (!text)
-        abort(); /* jansson fails only on OOM here */
-    (void)ym_sio_emit(s, event, text);
-    free(text);
-}
-
 static void agg_push(ym_app_admin_t *adm, const char *type, const char *subtype, uint64_t count)
 {
     uint64_t ts = ym_wall_ms() / 1000 * 1000;
@@ -391,7 +381,7 @@ static const char *on_connect(ym_sio_socket_t *s, const char *auth_json, size_t 
     ym_log_info("admin: %s connected%s", ym_sio_socket_peer(s), session ? " (new session)" : "");
     /* These wait in the socket's queue and follow the CONNECT reply. */
     if (session)
-        emit_json(s, "session", json_pack("[s]", session));
+        ym_app__emit_json(s, "session", json_pack("[s]", session));
     json_t *features = json_array();
     if (!adm->readonly) {
         static const char *const cmds[] = { "EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT" };
@@ -399,13 +389,13 @@ static const char *on_connect(ym_sio_socket_t *s, const char *auth_json, size_t 
             json_array_append_new(features, json_string(cmds[i]));
     }
     json_array_append_new(features, json_string("AGGREGATED_EVENTS"));
-    emit_json(s, "config", json_pack("[{s:o}]", "supportedFeatures", features));
+    ym_app__emit_json(s, "config", json_pack("[{s:o}]", "supportedFeatures", features));
     sock_list_t l = { adm, json_array() };
     ym_sio_nsps_foreach(adm->sio, add_nsp_sockets, &l);
-    emit_json(s, "all_sockets", json_pack("[o]", l.arr));
+    ym_app__emit_json(s, "all_sockets", json_pack("[o]", l.arr));
     /* Not in @socket.io/admin-ui (which waits for the timer), but a page
      * that shows numbers at once is nicer; the dashboard takes it as any other. */
-    emit_json(s, "server_stats", json_pack("[o]", stats_json(adm, false)));
+    ym_app__emit_json(s, "server_stats", json_pack("[o]", stats_json(adm, false)));
     return NULL;
 }
 

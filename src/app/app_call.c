@@ -20,17 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* After ym_app_free the per-event handlers may still be registered, with a
- * NULL ud: they then drop the event. */
-#define APP_OR_DROP(app, ack)         \
-    do {                              \
-        if (!(app)) {                 \
-            if (ack)                  \
-                ym_sio_ack_free(ack); \
-            return;                   \
-        }                             \
-    } while (0)
-
 /* Room for the JSON around a description or candidate (room name, ids,
  * field names, escaping of a few quotes): far more than any honest client
  * needs, small next to the SDP limit. */
@@ -48,6 +37,17 @@ static void err_too_big(const ym_app_t *app, ym_sio_ack_t *ack)
     ym_app__ack_error(ack, msg);
 }
 
+/* The raw argument text within the limit and no attachments, checked before
+ * jansson parses (and allocates) anything; else false after an error ack. */
+static bool args_size_ok(const ym_app_t *app, const ym_sio_args_t *args, ym_sio_ack_t *ack)
+{
+    if (args->json_len > args_limit(app) || args->nbins) {
+        err_too_big(app, ack);
+        return false;
+    }
+    return true;
+}
+
 /* ---- seed 004's video protocol ---- */
 
 /* The seed's join_room(roomName[, done]): socket.join, done(), welcome() to
@@ -57,47 +57,14 @@ static void on_join_room(ym_sio_socket_t *s, const char *event, const ym_sio_arg
                          void *ud)
 {
     ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
-    ym_app_sock_t *st = ym_app__sock(s);
-    char err[200];
-    char *room = NULL;
-    json_t *arr = ym_app__args(args);
-    json_t *v = arr ? json_array_get(arr, 0) : NULL;
-    if (!st || !json_is_string(v)) {
-        ym_app__ack_error(ack, "Invalid arguments.");
-        goto out;
-    }
-    if (!ym_app__clean_room_name(app, json_string_value(v), json_string_length(v), &room, err, sizeof(err))) {
-        ym_app__ack_error(ack, err);
-        goto out;
-    }
-    const char *sid = ym_sio_socket_id(s);
-    ym_app_room_t *r = ym_app__rooms_find(&app->rooms, room);
-    bool joined = false;
-    if (!(r && ym_app__room_member(r, sid))) {
-        bool created;
-        ym_app_member_t *m = ym_app__join(app, s, room, st->nick, NULL, 0, true, &created, err, sizeof(err));
-        if (!m) {
-            ym_app__ack_error(ack, err);
-            goto out;
-        }
-        r = ym_app__rooms_find(&app->rooms, room);
-        ym_sio_bcast_t bm = ym_sio_bcast(app->nsp);
-        ym_sio_bcast_to(&bm, r->name);
-        ym_sio_bcast_except(&bm, sid);
-        ym_app__bcast_json(&bm, "member:join",
-                           json_pack("[{s:s, s:o, s:I}]", "room", r->name, "member", ym_app__member_json(r, m),
-                                     "count", (json_int_t)r->n));
-        joined = true;
-    }
+    YM_APP_OR_DROP(app, ack);
+    bool joined;
+    ym_app_room_t *r = ym_app__seed_enter(app, s, args, ack, &joined);
+    if (!r)
+        return;
     /* The seed's order: done() first (its client starts the camera there),
      * then welcome() to the others, who answer with an offer. */
-    if (ack)
-        ym_sio_ack_send(ack, "[]");
-    ack = NULL;
-    ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
-    ym_sio_bcast_to(&b, r->name);
-    ym_sio_bcast_except(&b, sid);
+    ym_sio_bcast_t b = ym_app__room_bcast(app, r->name, ym_sio_socket_id(s));
     /* Seed 004's notes spell it "Welcome" in the server and the design
      * table "welcome": event names are case-sensitive, so both go out and
      * the client listens to the one it knows. */
@@ -105,9 +72,6 @@ static void on_join_room(ym_sio_socket_t *s, const char *event, const ym_sio_arg
     ym_sio_bcast_emit(&b, "Welcome", "[]");
     if (joined)
         ym_app__broadcast_rooms(app, NULL);
-out:
-    free(room);
-    json_decref(arr);
 }
 
 /* offer(offer, room), answer(answer, room), ice(candidate, room): the first
@@ -116,11 +80,9 @@ static void on_seed_relay(ym_sio_socket_t *s, const char *event, const ym_sio_ar
                           void *ud)
 {
     ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
-    if (args->json_len > args_limit(app) || args->nbins) {
-        err_too_big(app, ack);
+    YM_APP_OR_DROP(app, ack);
+    if (!args_size_ok(app, args, ack))
         return;
-    }
     json_t *arr = ym_app__args(args);
     json_t *payload = arr ? json_array_get(arr, 0) : NULL;
     json_t *room = arr ? json_array_get(arr, 1) : NULL;
@@ -128,23 +90,16 @@ static void on_seed_relay(ym_sio_socket_t *s, const char *event, const ym_sio_ar
     /* Descriptions are objects; a candidate may also be null (the seed sends
      * the end-of-candidates event as is). */
     bool shape_ok = payload && (json_is_object(payload) || (is_ice && json_is_null(payload)));
-    if (!shape_ok || !json_is_string(room) || strlen(json_string_value(room)) != json_string_length(room)) {
+    if (!shape_ok || !ym_app__is_cstr(room)) {
         ym_app__ack_error(ack, "Invalid arguments.");
         goto out;
     }
     const char *name = json_string_value(room);
     /* Only within a room the sender is in, and never into someone's
      * private room (which every socket is "in"). */
-    if (!ym_sio_in_room(s, name) || ym_sio_find_socket(app->nsp, name)) {
-        ym_app__ack_error(ack, "You are not in this room.");
+    if (!ym_app__in_shared_room(app, s, name, ack))
         goto out;
-    }
-    json_t *out_args = json_array();
-    json_array_append(out_args, payload);
-    ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
-    ym_sio_bcast_to(&b, name);
-    ym_sio_bcast_except(&b, ym_sio_socket_id(s));
-    ym_app__bcast_json(&b, event, out_args);
+    ym_app__emit_room(app, name, ym_sio_socket_id(s), event, json_pack("[O]", payload));
     if (ack)
         ym_sio_ack_send(ack, "[]");
     ack = NULL;
@@ -153,38 +108,6 @@ out:
 }
 
 /* ---- yoom's own call events ---- */
-
-/* The one object argument, or NULL after an error ack. */
-static json_t *arg_object(const ym_sio_args_t *args, ym_sio_ack_t *ack, json_t **arr)
-{
-    *arr = ym_app__args(args);
-    json_t *o = *arr ? json_array_get(*arr, 0) : NULL;
-    if (!json_is_object(o)) {
-        ym_app__ack_error(ack, "Invalid arguments.");
-        return NULL;
-    }
-    return o;
-}
-
-/* The member entry of s in the room named by o.room, or NULL after an error
- * ack. *roomp gets the room. */
-static ym_app_member_t *my_membership(ym_app_t *app, ym_sio_socket_t *s, json_t *o, ym_sio_ack_t *ack,
-                                      ym_app_room_t **roomp)
-{
-    json_t *v = json_object_get(o, "room");
-    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
-        ym_app__ack_error(ack, "Invalid arguments.");
-        return NULL;
-    }
-    ym_app_room_t *room = ym_app__rooms_find(&app->rooms, json_string_value(v));
-    ym_app_member_t *m = room ? ym_app__room_member(room, ym_sio_socket_id(s)) : NULL;
-    if (!m) {
-        ym_app__ack_error(ack, "You are not in this room.");
-        return NULL;
-    }
-    *roomp = room;
-    return m;
-}
 
 /* Optional boolean o[key]: absent/null keeps *bit as dflt; false if it is
  * there but not a boolean. */
@@ -214,10 +137,8 @@ static json_t *peer_json(const ym_app_member_t *m)
 /* event({room, peer}) to the other members of room. */
 static void tell_room(ym_app_t *app, const ym_app_room_t *room, const ym_app_member_t *m, const char *event)
 {
-    ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
-    ym_sio_bcast_to(&b, room->name);
-    ym_sio_bcast_except(&b, m->sid);
-    ym_app__bcast_json(&b, event, json_pack("[{s:s, s:o}]", "room", room->name, "peer", peer_json(m)));
+    ym_app__emit_room(app, room->name, m->sid, event,
+                      json_pack("[{s:s, s:o}]", "room", room->name, "peer", peer_json(m)));
 }
 
 static bool read_media(json_t *o, unsigned *media)
@@ -227,25 +148,17 @@ static bool read_media(json_t *o, unsigned *media)
            media_flag(o, "screen", YM_APP_MEDIA_SCREEN, (*media & YM_APP_MEDIA_SCREEN) != 0, media);
 }
 
-static void on_call_join(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *args, ym_sio_ack_t *ack,
-                         void *ud)
+static void call_join(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *args, json_t *o, ym_app_room_t *room,
+                      ym_app_member_t *m, ym_sio_ack_t *ack)
 {
-    ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
-    json_t *arr;
-    json_t *o = arg_object(args, ack, &arr);
-    ym_app_room_t *room = NULL;
-    ym_app_member_t *m = o ? my_membership(app, s, o, ack, &room) : NULL;
-    if (!m)
-        goto out;
     if (m->in_call) {
         ym_app__ack_error(ack, "You are already in the call.");
-        goto out;
+        return;
     }
     unsigned media = YM_APP_MEDIA_AUDIO | YM_APP_MEDIA_VIDEO;
     if (!read_media(o, &media)) {
         ym_app__ack_error(ack, "Invalid arguments.");
-        goto out;
+        return;
     }
     m->in_call = true;
     m->call_media = (uint8_t)media;
@@ -262,60 +175,40 @@ static void on_call_join(ym_sio_socket_t *s, const char *event, const ym_sio_arg
         ym_app__ack_json(ack, json_pack("{s:b, s:s, s:o}", "ok", 1, "id", m->sid, "peers", peers));
     }
     tell_room(app, room, m, "call:peer-join");
-out:
-    json_decref(arr);
 }
 
-static void on_call_leave(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *args, ym_sio_ack_t *ack,
-                          void *ud)
+static void call_leave(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *args, json_t *o, ym_app_room_t *room,
+                       ym_app_member_t *m, ym_sio_ack_t *ack)
 {
-    ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
-    json_t *arr;
-    json_t *o = arg_object(args, ack, &arr);
-    ym_app_room_t *room = NULL;
-    ym_app_member_t *m = o ? my_membership(app, s, o, ack, &room) : NULL;
-    if (!m)
-        goto out;
     /* Leaving twice is harmless: the UI may leave on page hide and again on click. */
     if (m->in_call) {
         m->in_call = false;
         m->call_media = 0;
         tell_room(app, room, m, "call:peer-leave");
     }
-    if (ack)
-        ym_app__ack_json(ack, json_pack("{s:b}", "ok", 1));
-out:
-    json_decref(arr);
+    ym_app__ack_ok(ack);
 }
 
-static void on_call_state(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *args, ym_sio_ack_t *ack,
-                          void *ud)
+static void call_state(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *args, json_t *o, ym_app_room_t *room,
+                       ym_app_member_t *m, ym_sio_ack_t *ack)
 {
-    ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
-    json_t *arr;
-    json_t *o = arg_object(args, ack, &arr);
-    ym_app_room_t *room = NULL;
-    ym_app_member_t *m = o ? my_membership(app, s, o, ack, &room) : NULL;
-    if (!m)
-        goto out;
     if (!m->in_call) {
         ym_app__ack_error(ack, "You are not in the call.");
-        goto out;
+        return;
     }
     unsigned media = m->call_media;
     if (!read_media(o, &media)) {
         ym_app__ack_error(ack, "Invalid arguments.");
-        goto out;
+        return;
     }
     m->call_media = (uint8_t)media;
     tell_room(app, room, m, "call:peer-state");
-    if (ack)
-        ym_app__ack_json(ack, json_pack("{s:b}", "ok", 1));
-out:
-    json_decref(arr);
+    ym_app__ack_ok(ack);
 }
+
+YM_APP_ROOM_HANDLER(on_call_join, call_join)
+YM_APP_ROOM_HANDLER(on_call_leave, call_leave)
+YM_APP_ROOM_HANDLER(on_call_state, call_state)
 
 /* Optional string-or-null member copied into dst; false if of another type. */
 static bool copy_opt_string(json_t *src, const char *key, json_t *dst, size_t max)
@@ -384,32 +277,19 @@ static json_t *clean_candidate(json_t *c)
     return out;
 }
 
-static void on_call_signal(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *args, ym_sio_ack_t *ack,
-                           void *ud)
+static void call_signal(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *args, json_t *o, ym_app_room_t *room,
+                        ym_app_member_t *m, ym_sio_ack_t *ack)
 {
-    ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
-    if (args->json_len > args_limit(app) || args->nbins) {
-        err_too_big(app, ack);
-        return;
-    }
-    json_t *arr;
-    json_t *o = arg_object(args, ack, &arr);
-    ym_app_room_t *room = NULL;
-    ym_app_member_t *m = o ? my_membership(app, s, o, ack, &room) : NULL;
-    json_t *msg = NULL;
-    if (!m)
-        goto out;
     if (!m->in_call) {
         ym_app__ack_error(ack, "You are not in the call.");
-        goto out;
+        return;
     }
     json_t *to = json_object_get(o, "to");
     json_t *desc = json_object_get(o, "description");
     json_t *cand = json_object_get(o, "candidate");
-    if (!json_is_string(to) || strlen(json_string_value(to)) != json_string_length(to) || (!desc == !cand)) {
+    if (!ym_app__is_cstr(to) || (!desc == !cand)) {
         ym_app__ack_error(ack, "Invalid arguments.");
-        goto out;
+        return;
     }
     /* The target must be in the sender's room and call: a socket id from
      * elsewhere gets nothing, whatever the sender knows of it. */
@@ -417,7 +297,7 @@ static void on_call_signal(ym_sio_socket_t *s, const char *event, const ym_sio_a
     ym_sio_socket_t *ts = peer && peer->in_call && peer != m ? ym_sio_find_socket(app->nsp, peer->sid) : NULL;
     if (!ts) {
         ym_app__ack_error(ack, "That person is not in this call.");
-        goto out;
+        return;
     }
     bool too_big = false;
     json_t *clean = desc ? clean_description(app, desc, &too_big) : clean_candidate(cand);
@@ -426,20 +306,22 @@ static void on_call_signal(ym_sio_socket_t *s, const char *event, const ym_sio_a
             err_too_big(app, ack);
         else
             ym_app__ack_error(ack, "Invalid arguments.");
-        goto out;
+        return;
     }
-    msg = json_pack("[{s:s, s:s, s:o}]", "room", room->name, "from", m->sid, desc ? "description" : "candidate",
-                    clean);
-    char *text = json_dumps(msg, JSON_COMPACT);
-    if (!text)
-        abort(); /* jansson fails only on OOM here */
-    ym_sio_emit(ts, "call:signal", text);
-    free(text);
-    if (ack)
-        ym_app__ack_json(ack, json_pack("{s:b}", "ok", 1));
-out:
-    json_decref(msg);
-    json_decref(arr);
+    ym_app__emit_json(ts, "call:signal",
+                      json_pack("[{s:s, s:s, s:o}]", "room", room->name, "from", m->sid,
+                                desc ? "description" : "candidate", clean));
+    ym_app__ack_ok(ack);
+}
+
+static void on_call_signal(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *args, ym_sio_ack_t *ack,
+                           void *ud)
+{
+    ym_app_t *app = ud;
+    YM_APP_OR_DROP(app, ack);
+    if (!args_size_ok(app, args, ack))
+        return;
+    ym_app__room_event(app, s, args, ack, call_signal);
 }
 
 void ym_app__call_install(ym_app_t *app)

@@ -171,13 +171,24 @@ typedef struct clip_ctx {
     char *client_id;
 } clip_ctx_t;
 
+/* Frees c and what it owns except from and ack, which are handed on or
+ * answered by the caller. */
+static void clip_ctx_free(clip_ctx_t *c)
+{
+    free(c->room);
+    free(c->sid);
+    free(c->text);
+    free(c->client_id);
+    free(c);
+}
+
 static void on_encoded(const char *err, ym_rbuf_t *webm, ym_rbuf_t *poster, void *ud)
 {
     clip_ctx_t *c = ud;
     ym_app_t *app = c->app;
     if (err) {
         char msg[YM_MEDIA_ERR_LEN + 40];
-        snprintf(msg, sizeof(msg), "The clip could not be made: %s.", err);
+        ym_app__clip_err(msg, sizeof(msg), err);
         ym_app__ack_error(c->ack, msg);
         json_decref(c->from);
     } else {
@@ -186,11 +197,7 @@ static void on_encoded(const char *err, ym_rbuf_t *webm, ym_rbuf_t *poster, void
     }
     ym_rbuf_unref(webm);
     ym_rbuf_unref(poster);
-    free(c->room);
-    free(c->sid);
-    free(c->text);
-    free(c->client_id);
-    free(c);
+    clip_ctx_free(c);
     ym_app__pending_dec(app);
 }
 
@@ -230,7 +237,7 @@ void ym_app__clip_send(ym_app_t *app, ym_sio_socket_t *s, const char *room_name,
         }
         if (ym_media_frames_add(fr, args->bins[k].data, args->bins[k].len, err) < 0) {
             char msg[YM_MEDIA_ERR_LEN + 40];
-            snprintf(msg, sizeof(msg), "The clip could not be made: %s.", err);
+            ym_app__clip_err(msg, sizeof(msg), err);
             ym_app__ack_error(ack, msg);
             goto fail;
         }
@@ -245,14 +252,9 @@ void ym_app__clip_send(ym_app_t *app, ym_sio_socket_t *s, const char *room_name,
     c->client_id = client_id ? ym_xstrdup(client_id) : NULL;
     int rc = ym_media_encode(app->cfg.media, fr, on_encoded, c); /* takes fr in every case */
     if (rc < 0) {
-        ym_app__ack_error(ack, rc == -EBUSY ? "Busy, try again: the server is encoding other clips right now."
-                                            : "The server is shutting down.");
+        ym_app__ack_error(ack, ym_app__encode_err(rc));
         json_decref(c->from);
-        free(c->room);
-        free(c->sid);
-        free(c->text);
-        free(c->client_id);
-        free(c);
+        clip_ctx_free(c);
         return;
     }
     ym_app__pending_inc(app);

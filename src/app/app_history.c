@@ -178,12 +178,7 @@ static void on_committed(int status, const ym_store_msg_t *stored, bool duplicat
     /* A retry of a stored message gets the original back, and the room,
      * which heard of it the first time, hears nothing. */
     if (!duplicate) {
-        ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
-        ym_sio_bcast_to(&b, c->room);
-        ym_sio_bcast_except(&b, c->sid);
-        json_t *bargs = json_array();
-        json_array_append(bargs, msg);
-        ym_app__bcast_json(&b, "chat:message", bargs);
+        ym_app__emit_room(app, c->room, c->sid, "chat:message", json_pack("[O]", msg));
     }
     if (c->ack)
         ym_app__ack_json(c->ack, json_pack("{s:b, s:o, s:b}", "ok", 1, "message", msg, "duplicate", duplicate));

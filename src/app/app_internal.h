@@ -7,6 +7,7 @@
  *   app_call.c     call signalling: seed 004's video events and yoom's call:* events
  *   app_ice.c      GET /api/ice-servers
  *   ym_app.c       wiring: handlers, per-socket state, disconnects, the /r/ route
+ *   app_util.c     argument checks, shared replies, room-scoped emits (all handlers)
  *
  * Threading: loop thread only. The registry (app_rooms.c, app_text.c) calls no
  * Socket.IO function, so the unit tests link it alone.
@@ -35,6 +36,11 @@ typedef enum ym_app_text_err {
  * code points) and characters. On success *out is a NUL-terminated copy the
  * caller frees; on error *out is NULL and nothing is allocated. */
 ym_app_text_err_t ym_app__text_clean(const char *in, size_t len, size_t max_chars, unsigned flags, char **out);
+
+/* The longest prefix of valid UTF-8 s (len bytes) of at most max bytes that
+ * ends on a code point boundary: quoting a client's text back in a bounded
+ * reply must stay valid UTF-8, or jansson refuses the whole reply. */
+size_t ym_app__utf8_prefix(const char *s, size_t len, size_t max);
 
 /* ---- registry (app_rooms.c) ---- */
 
@@ -121,6 +127,8 @@ struct ym_app {
     struct ym_app_admin *admin;         /* /admin namespace (app_admin.h); NULL when off */
 };
 
+/* Compact JSON text of v (malloc'd, caller frees); decrefs v. Aborts on OOM. */
+char *ym_app__json_text(json_t *v);
 /* Replies to an ack with [{"error": msg}] (ack may be NULL: then nothing). */
 void ym_app__ack_error(ym_sio_ack_t *ack, const char *msg);
 /* Replies with [obj] and decrefs obj; frees ack. */
@@ -129,6 +137,86 @@ void ym_app__ack_json(ym_sio_ack_t *ack, json_t *obj);
 void ym_app__bcast_json(const ym_sio_bcast_t *b, const char *event, json_t *args);
 /* Parses the args array; NULL if it is not valid JSON. Caller decrefs. */
 json_t *ym_app__args(const ym_sio_args_t *args);
+
+/* ---- shared by the event handlers (app_util.c) ---- */
+
+/* After ym_app_free the per-event handlers may still be registered, with a
+ * NULL ud: they then drop the event (and free its ack). */
+#define YM_APP_OR_DROP(app, ack)          \
+    do {                                  \
+        if (!(app)) {                     \
+            if (ack)                      \
+                ym_sio_ack_free(ack);     \
+            return;                       \
+        }                                 \
+    } while (0)
+
+/* The one object argument of a yoom event ([ {...} ]), or NULL after an
+ * "Invalid arguments." ack. *arr is the parsed array (may be NULL): the
+ * caller decrefs it in every case; the object is borrowed from it. */
+json_t *ym_app__arg_object(const ym_sio_args_t *args, ym_sio_ack_t *ack, json_t **arr);
+/* arr[i] if it is a string (borrowed from arr, *len its byte length), else
+ * NULL. arr may be NULL. */
+const char *ym_app__arg_str(json_t *arr, size_t i, size_t *len);
+/* String member o[key] (borrowed, *len its byte length). Absent or null:
+ * NULL, and *ok = false unless optional. Another type: NULL, *ok = false.
+ * *ok is only ever cleared, so several fields can share one flag. */
+const char *ym_app__field_str(json_t *o, const char *key, size_t *len, bool optional, bool *ok);
+/* v is a string without NUL bytes inside (safe to use as a C string). */
+bool ym_app__is_cstr(json_t *v);
+
+/* The body of a yoom event about one of the sender's rooms ({room, ...}):
+ * o is the argument object and room/m the sender's room and membership, all
+ * checked; borrowed for the call (room and m only until the room's members
+ * change). Takes ack (answers or frees it). */
+typedef void (*ym_app_room_event_fn)(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *args, json_t *o,
+                                     ym_app_room_t *room, ym_app_member_t *m, ym_sio_ack_t *ack);
+/* The common front of those events: drops the event after ym_app_free (app
+ * NULL), parses [ {room, ...} ], finds the room named by o.room of which s is
+ * a member, and calls fn; or acks "Invalid arguments." / "You are not in this
+ * room.". Takes ack. */
+void ym_app__room_event(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *args, ym_sio_ack_t *ack,
+                        ym_app_room_event_fn fn);
+/* Defines the Socket.IO handler `name` that runs fn through ym_app__room_event. */
+#define YM_APP_ROOM_HANDLER(name, fn)                                                                  \
+    static void name(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *args, ym_sio_ack_t *ack, \
+                     void *ud)                                                                         \
+    {                                                                                                  \
+        ym_app__room_event(ud, s, args, ack, fn);                                                      \
+    }
+/* The seed relays: s is in the Socket.IO room `room` and it is not a
+ * socket's private room; else false after "You are not in this room.". */
+bool ym_app__in_shared_room(ym_app_t *app, ym_sio_socket_t *s, const char *room, ym_sio_ack_t *ack);
+/* The front of the seed protocols' joins, enter_room(name) and
+ * join_room(name): checks the socket's state and the name (args[0]), then
+ * joins it as the socket's nickname unless s is already a member, telling
+ * the room's yoom members (member:join), and acks [] (the seeds' done()).
+ * Returns the room, *joined whether s was added; or NULL after an error ack
+ * (nothing changed). Takes ack in every case. */
+ym_app_room_t *ym_app__seed_enter(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *args, ym_sio_ack_t *ack,
+                                  bool *joined);
+
+/* Acks [{"ok":true}] (ack may be NULL: then nothing). Takes ack. */
+void ym_app__ack_ok(ym_sio_ack_t *ack);
+/* Acks the message error for a failed ym_app__text_clean of a message. Takes ack. */
+void ym_app__ack_text_error(const ym_app_t *app, ym_sio_ack_t *ack, ym_app_text_err_t te);
+/* The reason for a synchronous ym_media_encode failure rc (static string). */
+const char *ym_app__encode_err(int rc);
+/* "The clip could not be made: <err>." into out. */
+void ym_app__clip_err(char *out, size_t n, const char *err);
+
+/* A broadcast to room, except the socket (or room) except_sid. Both strings
+ * are borrowed by the returned value: use it before they change. */
+ym_sio_bcast_t ym_app__room_bcast(const ym_app_t *app, const char *room, const char *except_sid);
+/* Emits event with args (a JSON array, decref'd) to room except except_sid. */
+void ym_app__emit_room(const ym_app_t *app, const char *room, const char *except_sid, const char *event,
+                       json_t *args);
+/* event([{room, member, count}]) to room except except_sid (member:join,
+ * member:leave); member is stolen. */
+void ym_app__tell_member(const ym_app_t *app, const ym_app_room_t *room, const char *except_sid,
+                         const char *event, json_t *member);
+/* Emits event with args (a JSON array, decref'd) to the one socket s. */
+void ym_app__emit_json(ym_sio_socket_t *s, const char *event, json_t *args);
 
 /* The messages of docs/PROTOCOL.md, with the configured limits. */
 void ym_app__err_room_name(const ym_app_t *app, char *out, size_t n);

@@ -31,15 +31,6 @@
 #define REPLAY_CACHE_MS 1000u
 #define PROCESS_MAX_BODY ((size_t)3u * 1024u * 1024u) /* the seed's express.json({limit: '3mb'}) */
 
-#define APP_OR_DROP(app, ack)             \
-    do {                                  \
-        if (!(app)) {                     \
-            if (ack)                      \
-                ym_sio_ack_free(ack);     \
-            return;                       \
-        }                                 \
-    } while (0)
-
 struct ym_app_seed000 {
     char *replay;          /* "[[...]]": the args of messages(), or NULL */
     uint64_t replay_at;    /* ym_now_ms() when read */
@@ -81,6 +72,25 @@ static json_t *row_json(const ym_store_msg_t *m)
     return o;
 }
 
+/* The frames of a clip from an array of data:image/jpeg;base64 URIs (the
+ * caller checked its size), or NULL with *bad the index of the first bad
+ * element and merr why (nothing left allocated). */
+static ym_media_frames_t *data_uri_frames(ym_app_t *app, json_t *uris, size_t *bad, char merr[YM_MEDIA_ERR_LEN])
+{
+    ym_media_frames_t *fr = ym_media_frames_new(&app->media_cfg);
+    for (size_t i = 0; i < json_array_size(uris); i++) {
+        json_t *f = json_array_get(uris, i);
+        snprintf(merr, YM_MEDIA_ERR_LEN, "not a string");
+        if (!json_is_string(f) ||
+            ym_media_frames_add_data_uri(fr, json_string_value(f), json_string_length(f), merr) < 0) {
+            ym_media_frames_free(fr);
+            *bad = i;
+            return NULL;
+        }
+    }
+    return fr;
+}
+
 /* ---- messages([last N]) on connect ---- */
 
 typedef struct replay_ctx {
@@ -107,10 +117,7 @@ static void on_replay(int status, const ym_store_msg_t *const *msgs, size_t coun
         json_array_append_new(list, row_json(msgs[i]));
     json_t *args = json_array();
     json_array_append_new(args, list);
-    char *text = json_dumps(args, JSON_COMPACT);
-    json_decref(args);
-    if (!text)
-        abort();
+    char *text = ym_app__json_text(args);
     emit_replay(app, c->sid, text);
     struct ym_app_seed000 *sd = seed(app);
     if (status == 0 && c->generation == sd->generation) {
@@ -188,13 +195,7 @@ static void reply_error(ym_app_t *app, const char *sid, json_t *id, ym_sio_ack_t
     ym_sio_socket_t *s = ym_sio_find_socket(app->nsp, sid);
     if (!s)
         return;
-    json_t *args = json_pack("[{s:O?, s:s}]", "id", id, "error", err);
-    char *text = json_dumps(args, JSON_COMPACT);
-    json_decref(args);
-    if (!text)
-        abort();
-    ym_sio_emit(s, "messageerror", text);
-    free(text);
+    ym_app__emit_json(s, "messageerror", json_pack("[{s:O?, s:s}]", "id", id, "error", err));
 }
 
 static void on_msg_committed(int status, const ym_store_msg_t *stored, bool duplicate, void *ud)
@@ -224,10 +225,7 @@ static void on_msg_committed(int status, const ym_store_msg_t *stored, bool dupl
     }
     json_t *args = json_array();
     json_array_append_new(args, out);
-    char *text = json_dumps(args, JSON_COMPACT);
-    json_decref(args);
-    if (!text)
-        abort();
+    char *text = ym_app__json_text(args);
     if (!duplicate) {
         ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
         ym_sio_bcast_except(&b, c->sid);
@@ -251,7 +249,7 @@ static void on_msg_encoded(const char *err, ym_rbuf_t *webm, ym_rbuf_t *poster, 
     ym_app_t *app = c->app;
     if (err) {
         char msg[YM_MEDIA_ERR_LEN + 40];
-        snprintf(msg, sizeof(msg), "The clip could not be made: %s.", err);
+        ym_app__clip_err(msg, sizeof(msg), err);
         reply_error(app, c->sid, json_object_get(c->msg, "id"), &c->ack, msg);
         msg_ctx_free(c);
         ym_app__pending_dec(app);
@@ -285,7 +283,7 @@ static void on_message(ym_sio_socket_t *s, const char *event, const ym_sio_args_
                        void *ud)
 {
     ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
+    YM_APP_OR_DROP(app, ack);
     const char *sid = ym_sio_socket_id(s);
     json_t *arr = ym_app__args(args);
     json_t *o = json_array_get(arr, 0);
@@ -323,17 +321,13 @@ static void on_message(ym_sio_socket_t *s, const char *event, const ym_sio_args_
         reply_error(app, sid, id, &ack, err);
         goto out;
     }
-    ym_media_frames_t *fr = ym_media_frames_new(&app->media_cfg);
-    for (size_t i = 0; i < n; i++) {
-        json_t *f = json_array_get(frames, i);
-        char merr[YM_MEDIA_ERR_LEN] = "not a string";
-        if (!json_is_string(f) ||
-            ym_media_frames_add_data_uri(fr, json_string_value(f), json_string_length(f), merr) < 0) {
-            snprintf(err, sizeof(err), "The clip could not be made: %s.", merr);
-            reply_error(app, sid, id, &ack, err);
-            ym_media_frames_free(fr);
-            goto out;
-        }
+    size_t bad;
+    char merr[YM_MEDIA_ERR_LEN];
+    ym_media_frames_t *fr = data_uri_frames(app, frames, &bad, merr);
+    if (!fr) {
+        ym_app__clip_err(err, sizeof(err), merr);
+        reply_error(app, sid, id, &ack, err);
+        goto out;
     }
     msg_ctx_t *c = ym_xcalloc(1, sizeof(*c));
     c->app = app;
@@ -345,9 +339,7 @@ static void on_message(ym_sio_socket_t *s, const char *event, const ym_sio_args_
     ack = NULL;
     int rc = ym_media_encode(app->cfg.media, fr, on_msg_encoded, c); /* takes fr */
     if (rc < 0) {
-        reply_error(app, sid, id, &c->ack,
-                    rc == -EBUSY ? "Busy, try again: the server is encoding other clips right now."
-                                 : "The server is shutting down.");
+        reply_error(app, sid, id, &c->ack, ym_app__encode_err(rc));
         msg_ctx_free(c);
         goto out;
     }
@@ -367,11 +359,7 @@ typedef struct process_ctx {
 
 static void respond_json_error(ym_http_req_t *req, int status, const char *msg, const char *extra)
 {
-    json_t *o = json_pack("{s:s}", "error", msg);
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!text)
-        abort();
+    char *text = ym_app__json_text(json_pack("{s:s}", "error", msg));
     ym_http_respond(req, status, "application/json; charset=utf-8", text, strlen(text), extra);
     free(text);
 }
@@ -390,7 +378,7 @@ static void on_process_encoded(const char *err, ym_rbuf_t *webm, ym_rbuf_t *post
         if (err) {
             bool ours = strcmp(err, "cancelled") == 0 || strcmp(err, "timeout") == 0;
             char msg[YM_MEDIA_ERR_LEN + 40];
-            snprintf(msg, sizeof(msg), "The clip could not be made: %s.", err);
+            ym_app__clip_err(msg, sizeof(msg), err);
             respond_json_error(c->req, ours ? 503 : 400, msg, NULL);
         } else {
             /* A data URI needs no JSON escaping: splice it in without a copy
@@ -435,17 +423,13 @@ static ym_http_result_t on_process(ym_http_req_t *req, void *ud)
         respond_json_error(req, 503, "The server is shutting down.", NULL);
         goto out;
     }
-    ym_media_frames_t *fr = ym_media_frames_new(&app->media_cfg);
-    for (size_t i = 0; i < n; i++) {
-        json_t *f = json_array_get(images, i);
-        char merr[YM_MEDIA_ERR_LEN] = "not a string";
-        if (!json_is_string(f) ||
-            ym_media_frames_add_data_uri(fr, json_string_value(f), json_string_length(f), merr) < 0) {
-            snprintf(err, sizeof(err), "images[%zu]: %s", i, merr);
-            respond_json_error(req, 400, err, NULL);
-            ym_media_frames_free(fr);
-            goto out;
-        }
+    size_t bad;
+    char merr[YM_MEDIA_ERR_LEN];
+    ym_media_frames_t *fr = data_uri_frames(app, images, &bad, merr);
+    if (!fr) {
+        snprintf(err, sizeof(err), "images[%zu]: %s", bad, merr);
+        respond_json_error(req, 400, err, NULL);
+        goto out;
     }
     process_ctx_t *c = ym_xcalloc(1, sizeof(*c));
     c->app = app;
@@ -453,10 +437,7 @@ static ym_http_result_t on_process(ym_http_req_t *req, void *ud)
     int rc = ym_media_encode(app->cfg.media, fr, on_process_encoded, c); /* takes fr */
     if (rc < 0) {
         free(c);
-        respond_json_error(req, 503,
-                           rc == -EBUSY ? "Busy, try again: the server is encoding other clips right now."
-                                        : "The server is shutting down.",
-                           "Retry-After: 1\r\n");
+        respond_json_error(req, 503, ym_app__encode_err(rc), "Retry-After: 1\r\n");
         goto out;
     }
     ym_app__pending_inc(app);

@@ -7,27 +7,6 @@
 
 #include "base/ym_buf.h"
 
-/* After ym_app_free the per-event handlers may still be registered, with a
- * NULL ud: they then drop the event. */
-#define APP_OR_DROP(app, ack)             \
-    do {                                  \
-        if (!(app)) {                     \
-            if (ack)                      \
-                ym_sio_ack_free(ack);     \
-            return;                       \
-        }                                 \
-    } while (0)
-
-/* Returns args[i] if it is a string, else NULL. */
-static const char *arg_str(json_t *arr, size_t i, size_t *len)
-{
-    json_t *v = arr ? json_array_get(arr, i) : NULL;
-    if (!json_is_string(v))
-        return NULL;
-    *len = json_string_length(v);
-    return json_string_value(v);
-}
-
 typedef struct public_rooms {
     ym_sio_nsp_t *nsp;
     const char *except;
@@ -59,11 +38,11 @@ static void on_nickname(ym_sio_socket_t *s, const char *event, const ym_sio_args
                         void *ud)
 {
     ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
+    YM_APP_OR_DROP(app, ack);
     ym_app_sock_t *st = ym_app__sock(s);
     json_t *arr = ym_app__args(args);
     size_t len = 0;
-    const char *name = arg_str(arr, 0, &len);
+    const char *name = ym_app__arg_str(arr, 0, &len);
     char *clean = NULL;
     if (!st || !name || ym_app__text_clean(name, len, app->cfg.max_nickname_chars, 0, &clean) != YM_APP_TEXT_OK) {
         char err[160];
@@ -84,66 +63,30 @@ static void on_enter_room(ym_sio_socket_t *s, const char *event, const ym_sio_ar
                           void *ud)
 {
     ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
+    YM_APP_OR_DROP(app, ack);
+    bool joined;
+    ym_app_room_t *r = ym_app__seed_enter(app, s, args, ack, &joined);
+    if (!r)
+        return;
     ym_app_sock_t *st = ym_app__sock(s);
-    json_t *arr = ym_app__args(args);
-    size_t len = 0;
-    const char *raw = arg_str(arr, 0, &len);
-    char err[200];
-    char *room = NULL;
-    if (!st || !raw) {
-        ym_app__ack_error(ack, "Invalid arguments.");
-        json_decref(arr);
-        return;
-    }
-    if (!ym_app__clean_room_name(app, raw, len, &room, err, sizeof(err))) {
-        ym_app__ack_error(ack, err);
-        json_decref(arr);
-        return;
-    }
-    json_decref(arr);
-    ym_app_room_t *r = ym_app__rooms_find(&app->rooms, room);
-    if (!(r && ym_app__room_member(r, ym_sio_socket_id(s)))) {
-        bool created;
-        ym_app_member_t *m = ym_app__join(app, s, room, st->nick, NULL, 0, true, &created, err, sizeof(err));
-        if (!m) {
-            ym_app__ack_error(ack, err);
-            free(room);
-            return;
-        }
-        r = ym_app__rooms_find(&app->rooms, room);
-        /* yoom's UI shows seed clients in its member lists too. */
-        ym_sio_bcast_t bm = ym_sio_bcast(app->nsp);
-        ym_sio_bcast_to(&bm, room);
-        ym_sio_bcast_except(&bm, ym_sio_socket_id(s));
-        ym_app__bcast_json(&bm, "member:join",
-                           json_pack("[{s:s, s:o, s:I}]", "room", room, "member", ym_app__member_json(r, m),
-                                     "count", (json_int_t)r->n));
-    }
     /* Like socket.io's join: entering a room again changes nothing but the
      * seed's events still follow. Order as in the seed: done(), welcome, room_change. */
-    if (ack)
-        ym_sio_ack_send(ack, "[]");
-    ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
-    ym_sio_bcast_to(&b, room);
-    ym_sio_bcast_except(&b, ym_sio_socket_id(s));
-    ym_app__bcast_json(&b, "welcome",
-                       json_pack("[s, I]", st->nick, (json_int_t)ym_sio_room_size(app->nsp, room)));
+    ym_app__emit_room(app, r->name, ym_sio_socket_id(s), "welcome",
+                      json_pack("[s, I]", st->nick, (json_int_t)ym_sio_room_size(app->nsp, r->name)));
     ym_app__broadcast_rooms(app, NULL);
-    free(room);
 }
 
 static void on_new_message(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *args, ym_sio_ack_t *ack,
                            void *ud)
 {
     ym_app_t *app = ud;
-    APP_OR_DROP(app, ack);
+    YM_APP_OR_DROP(app, ack);
     ym_app_sock_t *st = ym_app__sock(s);
     json_t *arr = ym_app__args(args);
     size_t len = 0, rlen = 0;
-    const char *text = arg_str(arr, 0, &len);
-    const char *room = arg_str(arr, 1, &rlen);
-    if (!st || !text || !room || strlen(room) != rlen) {
+    const char *text = ym_app__arg_str(arr, 0, &len);
+    const char *room = ym_app__arg_str(arr, 1, &rlen);
+    if (!st || !text || !ym_app__is_cstr(json_array_get(arr, 1))) {
         ym_app__ack_error(ack, "Invalid arguments.");
         json_decref(arr);
         return;
@@ -151,18 +94,12 @@ static void on_new_message(ym_sio_socket_t *s, const char *event, const ym_sio_a
     char *clean = NULL;
     ym_app_text_err_t te = ym_app__text_clean(text, len, app->cfg.max_message_chars, YM_APP_TEXT_MULTILINE, &clean);
     if (te != YM_APP_TEXT_OK) {
-        char err[160];
-        if (te == YM_APP_TEXT_CONTROL)
-            snprintf(err, sizeof(err), "Messages cannot contain control characters.");
-        else
-            snprintf(err, sizeof(err), "Messages must be 1 to %zu characters.", app->cfg.max_message_chars);
-        ym_app__ack_error(ack, err);
+        ym_app__ack_text_error(app, ack, te);
         json_decref(arr);
         return;
     }
     free(clean);
-    if (!ym_sio_in_room(s, room) || ym_sio_find_socket(app->nsp, room)) {
-        ym_app__ack_error(ack, "You are not in this room.");
+    if (!ym_app__in_shared_room(app, s, room, ack)) {
         json_decref(arr);
         return;
     }
@@ -171,10 +108,7 @@ static void on_new_message(ym_sio_socket_t *s, const char *event, const ym_sio_a
     ym_buf_append_str(&line, st->nick);
     ym_buf_append_str(&line, ": ");
     ym_buf_append(&line, text, len);
-    ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
-    ym_sio_bcast_to(&b, room);
-    ym_sio_bcast_except(&b, ym_sio_socket_id(s));
-    ym_app__bcast_json(&b, "new_message", json_pack("[s%]", line.data, line.len));
+    ym_app__emit_room(app, room, ym_sio_socket_id(s), "new_message", json_pack("[s%]", line.data, line.len));
     ym_buf_free(&line);
     json_decref(arr);
     if (ack)
@@ -199,10 +133,8 @@ void ym_app__seed004_disconnecting(ym_app_t *app, ym_sio_socket_t *s)
         const char *room = json_string_value(v);
         /* As the seed: to each room, own room included, with the size it will have. */
         size_t size = ym_sio_room_size(app->nsp, room);
-        ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
-        ym_sio_bcast_to(&b, room);
-        ym_sio_bcast_except(&b, sid);
-        ym_app__bcast_json(&b, "bye", json_pack("[s, I]", st ? st->nick : "Anon", (json_int_t)(size ? size - 1 : 0)));
+        ym_app__emit_room(app, room, sid, "bye",
+                          json_pack("[s, I]", st ? st->nick : "Anon", (json_int_t)(size ? size - 1 : 0)));
     }
     json_decref(rooms);
 }

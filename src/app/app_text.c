@@ -64,3 +64,14 @@ ym_app_text_err_t ym_app__text_clean(const char *in, size_t len, size_t max_char
     *out = ym_xstrndup(in + start, end - start);
     return YM_APP_TEXT_OK;
 }
+
+size_t ym_app__utf8_prefix(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    /* Back off continuation bytes so the cut never splits a code point. */
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}

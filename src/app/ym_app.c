@@ -45,14 +45,20 @@ json_t *ym_app__args(const ym_sio_args_t *args)
     return v;
 }
 
+char *ym_app__json_text(json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (!text)
+        abort(); /* jansson fails only on OOM here */
+    return text;
+}
+
 void ym_app__ack_json(ym_sio_ack_t *ack, json_t *obj)
 {
     json_t *arr = json_array();
     json_array_append_new(arr, obj);
-    char *text = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    if (!text)
-        abort(); /* jansson fails only on OOM here */
+    char *text = ym_app__json_text(arr);
     ym_sio_ack_send(ack, text);
     free(text);
 }
@@ -66,10 +72,7 @@ void ym_app__ack_error(ym_sio_ack_t *ack, const char *msg)
 
 void ym_app__bcast_json(const ym_sio_bcast_t *b, const char *event, json_t *args)
 {
-    char *text = json_dumps(args, JSON_COMPACT);
-    json_decref(args);
-    if (!text)
-        abort();
+    char *text = ym_app__json_text(args);
     ym_sio_bcast_emit(b, event, text);
     free(text);
 }
@@ -192,12 +195,7 @@ void ym_app__leave(ym_app_t *app, ym_sio_socket_t *s, ym_app_room_t *room, bool 
         ym_app__rooms_delete(&app->rooms, room);
         return;
     }
-    ym_sio_bcast_t b = ym_sio_bcast(app->nsp);
-    ym_sio_bcast_to(&b, room->name);
-    ym_sio_bcast_except(&b, sid);
-    ym_app__bcast_json(&b, "member:leave",
-                       json_pack("[{s:s, s:o, s:I}]", "room", room->name, "member", member, "count",
-                                 (json_int_t)room->n));
+    ym_app__tell_member(app, room, sid, "member:leave", member);
 }
 
 void ym_app__broadcast_rooms(ym_app_t *app, const char *except_sid)
@@ -264,7 +262,8 @@ static void on_any(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *a
         return;
     /* Event names are client-chosen: bound what goes back into the message. */
     char msg[128];
-    snprintf(msg, sizeof(msg), "Unknown event \"%.64s\".", event);
+    int n = (int)ym_app__utf8_prefix(event, strlen(event), 64);
+    snprintf(msg, sizeof(msg), "Unknown event \"%.*s\".", n, event);
     ym_app__ack_error(ack, msg);
 }
 
