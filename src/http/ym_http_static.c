@@ -7,10 +7,11 @@
  * Missing and refused files get the same 404.
  *
  * Small files are cached as rbufs (one copy shared by every response) and
- * revalidated by size, mtime and inode on each request. Large files are read
- * in 64 KiB chunks on libuv's thread pool; the next chunk is read only once the
- * connection's backlog is below a low-water mark, so a client that stops
- * reading does not make us buffer the file.
+ * revalidated by size, mtime and inode on each request. Large files go out by
+ * sendfile(2) on plaintext connections whenever the socket has room; the rest
+ * (all of it over TLS) is read in 64 KiB chunks on libuv's thread pool. The
+ * next chunk is read only once the connection's backlog is below a low-water
+ * mark, so a client that stops reading does not make us buffer the file.
  */
 #include "http/ym_http_int.h"
 
@@ -295,6 +296,10 @@ static void stream_read_done(uv_fs_t *f)
     ym_rbuf_unref(chunk);
     ym_http__count_body(sm->req, n);
     sm->off += n;
+    /* Plaintext: the rest goes by sendfile once this chunk is written
+     * (on_drain); reading ahead would keep the queue busy and sendfile out. */
+    if (!ym_conn_is_tls(sm->req->conn))
+        return;
     stream_pump(sm);
 }
 
@@ -311,6 +316,23 @@ static void stream_pump(ym_http_stream_t *sm)
     }
     if (ym_conn_backlog(req->conn) >= YM_STATIC_LOW_WATER)
         return;   /* on_drain calls us again */
+    /* Plaintext with nothing queued: straight from the page cache, as much as
+     * the socket takes now. The rest goes as one chunk read below, whose write
+     * completion (on_drain) brings us back here once the socket drained: the
+     * wake-up sendfile alone would not have, and still at most one chunk is
+     * buffered for a slow client. */
+    ssize_t sent = ym_conn_sendfile(req->conn, sm->fd, &sm->off, sm->end - sm->off);
+    if (sent < 0)
+        return;   /* the connection is closing; its close aborts the stream */
+    if (sent > 0) {
+        ym_http__count_body(req, (uint64_t)sent);
+        if (sm->off >= sm->end) {
+            ((ym_http_req_int_t *)req)->stream = NULL;
+            stream_free(sm);
+            ym_http__end_response(req);
+            return;
+        }
+    }
     size_t n = (size_t)YM_MIN((uint64_t)YM_STATIC_CHUNK, sm->end - sm->off);
     sm->chunk = ym_rbuf_new(n);
     uv_buf_t b = uv_buf_init(sm->chunk->data, (unsigned)n);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 
 #define YM_NET_READ_BUF   (64 * 1024)
 #define YM_NET_MAX_IOV    64
@@ -475,6 +476,35 @@ void ym_conn_flush(ym_conn_t *c)
 {
     dirty_remove(c);
     conn_flush(c);
+}
+
+ssize_t ym_conn_sendfile(ym_conn_t *c, int fd, uint64_t *off, uint64_t len)
+{
+    if (c->tls || c->q_count || (c->flags & (YM_CONN_WRITING | YM_CONN_CLOSING | YM_CONN_LINGER)))
+        return 0;
+    uv_os_fd_t sock;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &sock) != 0)
+        return 0;
+    uint64_t sent = 0;
+    while (sent < len) {
+        off_t o = (off_t)*off;
+        /* At most 1 GiB a call: Linux caps a sendfile at just under 2 GiB. */
+        ssize_t n = sendfile(sock, fd, &o, (size_t)YM_MIN(len - sent, (uint64_t)1 << 30));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                break;
+            int err = -errno;
+            conn_start_close(c, err);
+            return err;
+        }
+        if (n == 0)
+            break;              /* the file ended early: the caller finds out on its next read */
+        *off += (uint64_t)n;
+        sent += (uint64_t)n;
+    }
+    return (ssize_t)sent;
 }
 
 /* --- reading ------------------------------------------------------------- */

@@ -105,6 +105,16 @@ int ym_conn_send_copy(ym_conn_t *c, const void *p, size_t len);
 size_t ym_conn_backlog(const ym_conn_t *c);
 /* Writes now instead of at the end of the loop pass (rarely needed). */
 void ym_conn_flush(ym_conn_t *c);
+/* Sends bytes [*off, *off + len) of the regular file fd straight from the page
+ * cache (sendfile(2)), as far as the socket takes them without blocking, and
+ * advances *off. Only when nothing is queued or being written and the
+ * connection is plaintext (TLS needs the bytes in user space); otherwise it
+ * sends nothing. Returns the bytes sent (0: not possible now, socket full, or
+ * end of file), or -errno, in which case the connection is being closed. Nothing
+ * is queued, so no on_drain follows: a caller that got less than len arranges
+ * its own wake-up (e.g. queues the next piece with ym_conn_send_slice). fd
+ * stays the caller's. Loop thread. */
+ssize_t ym_conn_sendfile(ym_conn_t *c, int fd, uint64_t *off, uint64_t len);
 
 /* Pause/resume reading (back-pressure, e.g. while a response streams a file). */
 void ym_conn_pause_reading(ym_conn_t *c);
