@@ -77,10 +77,12 @@ static void heap_init(void) { }
 static void dump(void) { }
 #endif
 
-/* Upper bound asserted per idle client, with the release build's rounding. The
- * RSS slope the benchmark measures adds the allocator's free-space slack on
- * top, so this stays well under 2048. */
-#define MAX_BYTES_PER_CLIENT 1600
+/* Upper bound asserted per idle client, with the release build's rounding
+ * (measured: 1,558 bytes under ASan's hooks, 1,583 with mallinfo2 in a release
+ * build, where hash tables and the allocator's own bookkeeping grow a little
+ * differently). The RSS slope the benchmark measures adds free-space slack on
+ * top, so the bound keeps a margin under the 2,048-byte goal. */
+#define MAX_BYTES_PER_CLIENT 1664
 
 #define WARM 32          /* first batch: tables and free lists reach their steady shape */
 #define NCLIENTS 256     /* measured batch */
