@@ -57,7 +57,6 @@ static void on_join_room(ym_sio_socket_t *s, const char *event, const ym_sio_arg
                          void *ud)
 {
     ym_app_t *app = ud;
-    YM_APP_OR_DROP(app, ack);
     bool joined;
     ym_app_room_t *r = ym_app__seed_enter(app, s, args, ack, &joined);
     if (!r)

@@ -336,10 +336,8 @@ static ym_http_result_t on_clip_get(ym_http_req_t *req, void *ud)
     ym_app_t *app = ud;
     const size_t pre = sizeof("/clips/") - 1;
     ym_str_t path = req->path;
-    if (!ym_str_eq_lit(req->method, "GET") && !ym_str_eq_lit(req->method, "HEAD")) {
-        ym_http_respond(req, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, "Allow: GET, HEAD\r\n");
+    if (!ym_app__get_or_head(req))
         return YM_HTTP_DONE;
-    }
     bool webm = path.len == pre + YM_APP_CLIP_KEY_LEN + 5 && memcmp(path.p + pre + YM_APP_CLIP_KEY_LEN, ".webm", 5) == 0;
     bool jpg = path.len == pre + YM_APP_CLIP_KEY_LEN + 4 && memcmp(path.p + pre + YM_APP_CLIP_KEY_LEN, ".jpg", 4) == 0;
     char key[YM_APP_CLIP_KEY_LEN + 1];

@@ -17,10 +17,8 @@ static ym_http_result_t on_ice_servers(ym_http_req_t *req, void *ud)
     ym_app_t *app = ud;
     if (!ym_str_eq_lit(req->path, ICE_PATH))
         return YM_HTTP_NEXT;
-    if (!ym_str_eq_lit(req->method, "GET") && !ym_str_eq_lit(req->method, "HEAD")) {
-        ym_http_respond(req, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, "Allow: GET, HEAD\r\n");
+    if (!ym_app__get_or_head(req))
         return YM_HTTP_DONE;
-    }
     ym_str_t authority = ym_http_header(req, "Host");
     ym_str_t host = { "", 0 };
     if (authority.p && ym_ice_host_from_authority(authority, &host) != 0)

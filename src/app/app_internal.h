@@ -188,7 +188,7 @@ void ym_app__room_event(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *
  * socket's private room; else false after "You are not in this room.". */
 bool ym_app__in_shared_room(ym_app_t *app, ym_sio_socket_t *s, const char *room, ym_sio_ack_t *ack);
 /* The front of the seed protocols' joins, enter_room(name) and
- * join_room(name): checks the socket's state and the name (args[0]), then
+ * join_room(name): drops the event if app is NULL, checks the socket's state and the name (args[0]), then
  * joins it as the socket's nickname unless s is already a member, telling
  * the room's yoom members (member:join), and acks [] (the seeds' done()).
  * Returns the room, *joined whether s was added; or NULL after an error ack
@@ -204,6 +204,10 @@ void ym_app__ack_text_error(const ym_app_t *app, ym_sio_ack_t *ack, ym_app_text_
 const char *ym_app__encode_err(int rc);
 /* "The clip could not be made: <err>." into out. */
 void ym_app__clip_err(char *out, size_t n, const char *err);
+
+/* The app's pages are read-only: true for GET and HEAD; otherwise answers
+ * 405 with Allow: GET, HEAD and returns false (the route returns DONE). */
+bool ym_app__get_or_head(ym_http_req_t *req);
 
 /* A broadcast to room, except the socket (or room) except_sid. Both strings
  * are borrowed by the returned value: use it before they change. */

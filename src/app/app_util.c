@@ -103,6 +103,12 @@ bool ym_app__in_shared_room(ym_app_t *app, ym_sio_socket_t *s, const char *room,
 ym_app_room_t *ym_app__seed_enter(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *args, ym_sio_ack_t *ack,
                                   bool *joined)
 {
+    *joined = false;
+    if (!app) { /* after ym_app_free, as YM_APP_OR_DROP */
+        if (ack)
+            ym_sio_ack_free(ack);
+        return NULL;
+    }
     ym_app_sock_t *st = ym_app__sock(s);
     json_t *arr = ym_app__args(args);
     size_t len = 0;
@@ -110,7 +116,6 @@ ym_app_room_t *ym_app__seed_enter(ym_app_t *app, ym_sio_socket_t *s, const ym_si
     char err[200];
     char *name = NULL;
     ym_app_room_t *r = NULL;
-    *joined = false;
     if (!st || !raw) {
         ym_app__ack_error(ack, "Invalid arguments.");
         goto out;
@@ -170,6 +175,14 @@ const char *ym_app__encode_err(int rc)
 void ym_app__clip_err(char *out, size_t n, const char *err)
 {
     snprintf(out, n, "The clip could not be made: %s.", err);
+}
+
+bool ym_app__get_or_head(ym_http_req_t *req)
+{
+    if (ym_str_eq_lit(req->method, "GET") || ym_str_eq_lit(req->method, "HEAD"))
+        return true;
+    ym_http_respond(req, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, "Allow: GET, HEAD\r\n");
+    return false;
 }
 
 /* ---- emitting ---- */

@@ -272,10 +272,8 @@ static void on_any(ym_sio_socket_t *s, const char *event, const ym_sio_args_t *a
 static ym_http_result_t on_room_page(ym_http_req_t *req, void *ud)
 {
     ym_app_t *app = ud;
-    if (!ym_str_eq_lit(req->method, "GET") && !ym_str_eq_lit(req->method, "HEAD")) {
-        ym_http_respond(req, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, "Allow: GET, HEAD\r\n");
+    if (!ym_app__get_or_head(req))
         return YM_HTTP_DONE;
-    }
     char path[4096];
     snprintf(path, sizeof(path), "%s/index.html", app->web_root);
     /* A small local file, read on the loop like the static file cache does. */
