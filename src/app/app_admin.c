@@ -353,7 +353,9 @@ static const char *check_auth(ym_app_admin_t *adm, const char *auth_json, size_t
     json_t *pw = json_object_get(auth, "password");
     if (json_is_string(sid) && session_known(adm, json_string_value(sid), json_string_length(sid))) {
         refusal = NULL;
-    } else if (json_is_string(user) && json_is_string(pw) && strcmp(json_string_value(user), ADMIN_USER) == 0 &&
+    } else if (json_is_string(user) && json_is_string(pw) && /* length too: "admin\u0000junk" is not the admin */
+               json_string_length(user) == strlen(ADMIN_USER) &&
+               memcmp(json_string_value(user), ADMIN_USER, strlen(ADMIN_USER)) == 0 &&
                json_string_length(pw) > 0 && json_string_length(pw) <= YM_APP_ADMIN_MAX_PASSWORD &&
                check_allowed(adm)) {
         uint8_t h[HASH_LEN];

@@ -245,7 +245,8 @@ describe('admin password (--admin-password)', () => {
 
   test('wrong or missing credentials: invalid credentials', async () => {
     for (const auth of [{}, { username: 'admin', password: 'nope' }, { username: 'root', password: 's3cret pass' },
-      { sessionId: '0123456789abcdef' }, { username: 'admin', password: 'x'.repeat(5000) }]) {
+      { sessionId: '0123456789abcdef' }, { username: 'admin', password: 'x'.repeat(5000) },
+      { username: 'admin\u0000junk', password: 's3cret pass' }]) {
       const a = client(`${srv.url}/admin`, { auth });
       const e = await connectError(a);
       assert.equal(e.message, 'invalid credentials', JSON.stringify(auth).slice(0, 80));
