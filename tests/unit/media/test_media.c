@@ -98,6 +98,7 @@ typedef struct probe {
     int64_t end_ms;          /* max(pts + duration) over the packets */
     int64_t first_pts_ms;
     int64_t pts_ms[YM_MEDIA_FRAMES_CAP];  /* of the first packets, in order */
+    int center[3];           /* Y, U, V at the middle of the last decoded frame */
 } probe_t;
 
 /* Demuxes and decodes a WebM held in memory. */
@@ -148,6 +149,11 @@ static probe_t probe_webm(const void *data, size_t len)
         while (avcodec_receive_frame(dc, fr) == 0) {
             ASSERT_EQ(fr->width, pr.width);
             ASSERT_EQ(fr->height, pr.height);
+            ASSERT_EQ(fr->format, AV_PIX_FMT_YUV420P);
+            int cx = fr->width / 2, cy = fr->height / 2;
+            pr.center[0] = fr->data[0][cy * fr->linesize[0] + cx];
+            pr.center[1] = fr->data[1][cy / 2 * fr->linesize[1] + cx / 2];
+            pr.center[2] = fr->data[2][cy / 2 * fr->linesize[2] + cx / 2];
             pr.decoded++;
         }
         if (rc < 0)
@@ -255,6 +261,64 @@ TEST(other_subsamplings_odd_sizes_and_grey)
     check_clip(NULL, 3, 201, 149, TJSAMP_420);
     check_clip(NULL, 3, 99, 77, TJSAMP_GRAY);
     check_clip(NULL, 2, 640, 640, TJSAMP_420);
+}
+
+/* A flat colour must come out as the same colour: JPEG holds full-range
+ * BT.601, a VP8 player reads limited range, so the encoder has to rescale
+ * (Y 0..255 -> 16..235, chroma -> 16..240). Skipping that step shows dark
+ * greys too dark and bright ones blown out (#336699 came out as #28629c). */
+static void check_flat_colour(int subsamp, const uint8_t rgb[3], const int want[3])
+{
+    enum { W = 64, H = 48, N = 3 };
+    unsigned char *px = malloc(W * H * 3);
+    ASSERT(px);
+    for (int i = 0; i < W * H; i++)
+        memcpy(px + i * 3, rgb, 3);
+    tjhandle tj = tjInitCompress();
+    ASSERT(tj);
+    unsigned char *jpeg = NULL;
+    unsigned long len = 0;
+    ASSERT_EQ(tjCompress2(tj, px, W, 0, H, TJPF_RGB, &jpeg, &len, subsamp, 95, 0), 0);
+    ym_media_frames_t *f = ym_media_frames_new(NULL);
+    char err[YM_MEDIA_ERR_LEN];
+    for (int i = 0; i < N; i++)
+        ASSERT_EQ(ym_media_frames_add(f, jpeg, len, err), 0);
+    ym_buf_t webm = YM_BUF_INIT;
+    ASSERT_EQ(ym_media_encode_sync(NULL, f, &webm, err), 0);
+    probe_t pr = probe_webm(webm.data, webm.len);
+    ASSERT_EQ(pr.decoded, N);
+    int planes = subsamp == TJSAMP_GRAY ? 1 : 3;
+    for (int c = 0; c < planes; c++)
+        if (abs(pr.center[c] - want[c]) > 2)
+            TEST_FAIL_("subsampling %d, rgb %d,%d,%d: plane %d is %d, want %d", subsamp, rgb[0], rgb[1],
+                       rgb[2], c, pr.center[c], want[c]);
+    ym_buf_free(&webm);
+    ym_media_frames_free(f);
+    tjFree(jpeg);
+    tjDestroy(tj);
+    free(px);
+}
+
+TEST(colours_are_rescaled_to_limited_range)
+{
+    /* want: BT.601 Y'CbCr of the colour, full range, then scaled to limited. */
+    static const struct {
+        uint8_t rgb[3];
+        int want[3];
+    } cases[] = {
+        { { 0, 0, 0 }, { 16, 128, 128 } },
+        { { 255, 255, 255 }, { 235, 128, 128 } },
+        { { 51, 102, 153 }, { 95, 158, 102 } },
+        { { 255, 0, 0 }, { 81, 90, 240 } },
+        { { 128, 128, 128 }, { 126, 128, 128 } },
+    };
+    static const int subsamps[] = { TJSAMP_420, TJSAMP_444, TJSAMP_422, TJSAMP_440 };
+    for (size_t s = 0; s < sizeof(subsamps) / sizeof(subsamps[0]); s++)
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+            check_flat_colour(subsamps[s], cases[i].rgb, cases[i].want);
+    /* Grey JPEGs carry only Y. */
+    check_flat_colour(TJSAMP_GRAY, cases[4].rgb, cases[4].want);
+    check_flat_colour(TJSAMP_GRAY, cases[0].rgb, cases[0].want);
 }
 
 /* The poster is the caller's first JPEG; the encoder must not depend on
@@ -720,6 +784,7 @@ int main(void)
     RUN(one_frame_clip);
     RUN(frame_ms_setting_sets_the_duration);
     RUN(other_subsamplings_odd_sizes_and_grey);
+    RUN(colours_are_rescaled_to_limited_range);
     RUN(encode_sync_leaves_frames_alone);
     RUN(zero_frames_rejected);
     RUN(too_many_frames_rejected);
