@@ -2,8 +2,9 @@
  * worker pool (seed 000's "Animate" clips, done in-process instead of
  * writing files and running the ffmpeg CLI).
  *
- * Pipeline per clip: libturbojpeg decodes each frame to its native YUV planes,
- * libswscale converts them to limited-range YUV 4:2:0, libavcodec's "libvpx"
+ * Pipeline per clip: libturbojpeg decodes each frame to its native YUV planes
+ * (4:2:0 ones straight into the encoder's frame, rescaled in place from JPEG's
+ * full range to limited range; other layouts through libswscale), libavcodec's "libvpx"
  * encoder makes VP8 and libavformat's "webm" muxer writes into a memory
  * buffer through a custom AVIOContext. Every libav object belongs to one job,
  * so jobs run in parallel on different worker threads without sharing state.
