@@ -98,6 +98,40 @@ TEST(base64)
     ym_buf_free(&b);
 }
 
+TEST(base64_round_trip_and_rejects)
+{
+    uint8_t raw[300];
+    for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (uint8_t)(i * 97 + 13);
+    for (size_t n = 0; n <= sizeof raw; n++) {
+        ym_buf_t enc = YM_BUF_INIT, dec = YM_BUF_INIT;
+        ym_b64_encode(&enc, raw, n);
+        ASSERT_EQ(enc.len, ym_b64_encoded_len(n));
+        ASSERT_EQ(ym_b64_decode(&dec, enc.data ? enc.data : "", enc.len), 0);
+        ASSERT_EQ(dec.len, n);
+        if (n)
+            ASSERT_MEM_EQ(dec.data, dec.len, raw, n);
+        /* Any byte replaced by one outside the alphabet is refused. */
+        for (size_t k = 0; k < enc.len; k += 7) {
+            char saved = enc.data[k];
+            enc.data[k] = k % 2 ? '*' : '\0';
+            ym_buf_reset(&dec);
+            ASSERT_EQ(ym_b64_decode(&dec, enc.data, enc.len), -1);
+            enc.data[k] = saved;
+        }
+        ym_buf_free(&enc);
+        ym_buf_free(&dec);
+    }
+    ym_buf_t b = YM_BUF_INIT;
+    ASSERT_EQ(ym_b64_decode(&b, "====", 4), -1);
+    ASSERT_EQ(ym_b64_decode(&b, "A===", 4), -1);
+    ASSERT_EQ(ym_b64_decode(&b, "AA=A", 4), -1);
+    ASSERT_EQ(ym_b64_decode(&b, "AA==AAAA", 8), -1); /* padding before the end */
+    ASSERT_EQ(ym_b64_decode(&b, "", 0), 0);
+    ASSERT_EQ(b.len, 0);
+    ym_buf_free(&b);
+}
+
 TEST(sha1_and_ids)
 {
     uint8_t d[20];
@@ -132,6 +166,7 @@ int main(void)
     RUN(utf8_cases);
     RUN(utf8_every_codepoint);
     RUN(base64);
+    RUN(base64_round_trip_and_rejects);
     RUN(sha1_and_ids);
     RUN(http_dates);
     return test_report();
