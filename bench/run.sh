@@ -16,6 +16,7 @@
 # Env: BUILD (build-bench), BENCH_QUICK=1 (reduced sizes: a check, not a
 #      result), BENCH_ROUNDS (5), BENCH_SERVERS, BENCH_SCENARIOS (see bench.mjs),
 #      BENCH_OTHERS=0 (skip the other benchmarks), BENCH_PROFILE=0 (no perf),
+#      BENCH_APPEND=1 (add to the earlier results instead of starting anew),
 #      BENCH_RUN=0 (reuse $BUILD/results/results.jsonl: report again without
 #      measuring again), BENCH_REPORT (docs/BENCHMARKS.md).
 set -euo pipefail

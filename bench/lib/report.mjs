@@ -17,7 +17,7 @@ if (!resultsDir || !chartDir) {
 }
 const lines = readFileSync(path.join(resultsDir, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const meta = lines.find((l) => l.scenario === 'meta') || {};
-const end = lines.find((l) => l.scenario === 'meta-end') || {};
+const end = lines.findLast((l) => l.scenario === 'meta-end') || {};
 const rows = lines.filter((l) => !l.scenario.startsWith('meta') && !l.warm);
 const SERVERS = (meta.servers || ['yoom', 'socketio', 'bun', 'ws']);
 const LABEL = { yoom: 'yoom', socketio: 'Node socket.io', bun: 'Bun', ws: 'Node ws (raw)' };
