@@ -498,6 +498,73 @@ TEST(connection_limit)
     teardown();
 }
 
+/* --- many slices: in order across writev batches, partial writes and the
+ * send ring wrapping around ------------------------------------------------ */
+
+#define SLICE_BYTES 8000
+#define FIRST_BATCH 3000   /* 24 MB: more than a loopback socket buffers */
+static uint32_t slices_sent, batch_size;
+
+static ssize_t batch_read(ym_conn_t *c, const char *d, size_t n)
+{
+    for (uint32_t k = 0; k < batch_size; k++) {
+        ym_rbuf_t *r = ym_rbuf_new(SLICE_BYTES);
+        memset(r->data, '.', SLICE_BYTES);
+        char num[16];
+        int w = snprintf(num, sizeof num, "%08u", slices_sent++);
+        memcpy(r->data, num, (size_t)w);
+        ASSERT_EQ(ym_conn_send(c, r), 0);
+        ym_rbuf_unref(r);
+    }
+    return (ssize_t)n;
+}
+
+static const ym_conn_proto_t batch_proto = { .name = "batch", .on_read = batch_read, .on_close = any_close };
+
+static bool sent_all(void *arg) { return slices_sent >= *(uint32_t *)arg; }
+static bool got_bytes(void *arg) { return lst && ((client_t *)arg)->got.len >= (size_t)slices_sent * SLICE_BYTES; }
+
+TEST(many_slices_in_order_through_ring_wrap)
+{
+    setup(NULL, 0);
+    open_listener(&batch_proto, 256u << 20);
+    slices_sent = 0;
+    client_t c;
+    client_open(&c, false);   /* not reading yet: the socket fills up */
+    int one = 1;
+    run_until(accepted, &one);
+    batch_size = FIRST_BATCH;
+    client_write(&c, "g");
+    uint32_t want = FIRST_BATCH;
+    run_until(sent_all, &want);
+    uv_run(&loop, UV_RUN_NOWAIT);   /* the flush pass after the read */
+    size_t left = ym_conn_backlog(last_conn);
+    uint32_t queued = (uint32_t)((left + SLICE_BYTES - 1) / SLICE_BYTES);
+    ASSERT(left > 0);
+    ASSERT(queued < FIRST_BATCH);
+    /* The ring holds 4096 slices and its head has moved past the written
+     * ones: fill it to the brim, so its tail wraps to the front. */
+    batch_size = 4096 - queued;
+    client_write(&c, "g");
+    want = FIRST_BATCH + batch_size;
+    run_until(sent_all, &want);
+    uv_read_start((uv_stream_t *)&c.tcp, c_alloc, c_read);
+    run_until(got_bytes, &c);
+    ASSERT_EQ(c.got.len, (size_t)slices_sent * SLICE_BYTES);
+    for (uint32_t i = 0; i < slices_sent; i++) {
+        char num[16];
+        snprintf(num, sizeof num, "%08u", i);
+        const char *slice = c.got.data + (size_t)i * SLICE_BYTES;
+        ASSERT_MEM_EQ(slice, 8, num, 8);
+        ASSERT_EQ(slice[SLICE_BYTES - 1], '.');
+    }
+    ASSERT_EQ(ym_conn_backlog(last_conn), 0);
+    client_close(&c);
+    ym_buf_free(&c.got);
+    run_until(conn_closed, &one);
+    teardown();
+}
+
 TEST(bad_address)
 {
     setup(NULL, 0);
@@ -517,6 +584,7 @@ int main(void)
     RUN(protocol_switch_hands_over_rest);
     RUN(timer_and_close_after_flush);
     RUN(connection_limit);
+    RUN(many_slices_in_order_through_ring_wrap);
     RUN(bad_address);
     return test_report();
 }
