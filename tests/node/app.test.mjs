@@ -4,56 +4,8 @@
 // the member cap, the /r/<room> page, and seed 004 clients in yoom rooms.
 import { test, after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { io } from 'socket.io-client';
 import { startYoom } from './lib/yoom.mjs';
-
-const WAIT_MS = 5000;
-
-function client(url, opts = {}) {
-  const s = io(url, { forceNew: true, reconnection: false, transports: ['websocket'], ...opts });
-  s.queues = new Map();
-  s.waiters = new Map();
-  s.seen = [];
-  s.onAny((ev, ...args) => {
-    s.seen.push([ev, ...args]);
-    const w = s.waiters.get(ev);
-    if (w && w.length) w.shift()(args);
-    else {
-      if (!s.queues.has(ev)) s.queues.set(ev, []);
-      s.queues.get(ev).push(args);
-    }
-  });
-  return s;
-}
-
-function next(s, ev, ms = WAIT_MS) {
-  const q = s.queues.get(ev);
-  if (q && q.length) return Promise.resolve(q.shift());
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${ev}" within ${ms} ms; saw ${JSON.stringify(s.seen)}`)), ms);
-    if (!s.waiters.has(ev)) s.waiters.set(ev, []);
-    s.waiters.get(ev).push((args) => { clearTimeout(timer); resolve(args); });
-  });
-}
-
-const pending = (s, ev) => (s.queues.get(ev) || []).length;
-
-async function connect(url, opts) {
-  const s = client(url, opts);
-  await new Promise((resolve, reject) => {
-    s.once('connect', resolve);
-    s.once('connect_error', reject);
-  });
-  return s;
-}
-
-// yoom events take one object and answer with one object.
-function req(s, ev, payload) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${ev}`)), WAIT_MS);
-    s.emit(ev, payload, (res) => { clearTimeout(timer); resolve(res); });
-  });
-}
+import { client, connect, next, pending, request as req } from './fixtures/clients.mjs';
 
 // Asserts that an error ack changed nothing: no broadcast reached the watcher
 // (the watcher's own request is a barrier: the server handles events in order).

@@ -3,57 +3,12 @@
 // room, stamped with the sender; room isolation; size limits.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { io } from 'socket.io-client';
 import { startYoom } from './lib/yoom.mjs';
+import { client, connected, count, next, request as req, sleep } from './fixtures/clients.mjs';
 
-const WAIT_MS = 5000;
 // Long enough for a stray relay to arrive over loopback, so "nothing came"
 // means something; no assertion depends on how fast it is.
 const QUIET_MS = 300;
-
-function client(url) {
-  const s = io(url, { forceNew: true, reconnection: false, transports: ['websocket'] });
-  s.queues = new Map();
-  s.waiters = new Map();
-  s.seen = [];
-  s.onAny((ev, ...args) => {
-    s.seen.push([ev, ...args]);
-    const w = s.waiters.get(ev);
-    if (w && w.length) w.shift()(args);
-    else {
-      if (!s.queues.has(ev)) s.queues.set(ev, []);
-      s.queues.get(ev).push(args);
-    }
-  });
-  return s;
-}
-
-function next(s, ev, ms = WAIT_MS) {
-  const q = s.queues.get(ev);
-  if (q && q.length) return Promise.resolve(q.shift());
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${ev}" within ${ms} ms; saw ${JSON.stringify(s.seen).slice(0, 2000)}`)), ms);
-    if (!s.waiters.has(ev)) s.waiters.set(ev, []);
-    s.waiters.get(ev).push((args) => { clearTimeout(timer); resolve(args); });
-  });
-}
-
-const count = (s, ev) => s.seen.filter((e) => e[0] === ev).length;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function connected(s) {
-  if (s.connected) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    s.once('connect', resolve);
-    s.once('connect_error', reject);
-  });
-}
-
-function req(s, ev, payload) {
-  return new Promise((resolve, reject) => {
-    s.timeout(WAIT_MS).emit(ev, payload, (err, res) => (err ? reject(err) : resolve(res)));
-  });
-}
 
 async function joined(url, room, name) {
   const s = client(url);

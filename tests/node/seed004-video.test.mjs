@@ -4,42 +4,10 @@
 // their first argument only. Nothing leaves the room.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { io } from 'socket.io-client';
 import { startYoom } from './lib/yoom.mjs';
+import { client, connected, count, next, sleep } from './fixtures/clients.mjs';
 
-const WAIT_MS = 5000;
 const QUIET_MS = 300;
-
-function client(url, opts = {}) {
-  const s = io(url, { forceNew: true, reconnection: false, transports: ['websocket'], ...opts });
-  s.queues = new Map();
-  s.waiters = new Map();
-  s.seen = [];
-  s.onAny((ev, ...args) => {
-    s.seen.push([ev, ...args]);
-    const w = s.waiters.get(ev);
-    if (w && w.length) w.shift()(args);
-    else {
-      if (!s.queues.has(ev)) s.queues.set(ev, []);
-      s.queues.get(ev).push(args);
-    }
-  });
-  return s;
-}
-
-function next(s, ev, ms = WAIT_MS) {
-  const q = s.queues.get(ev);
-  if (q && q.length) return Promise.resolve(q.shift());
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${ev}" within ${ms} ms; saw ${JSON.stringify(s.seen).slice(0, 2000)}`)), ms);
-    if (!s.waiters.has(ev)) s.waiters.set(ev, []);
-    s.waiters.get(ev).push((args) => { clearTimeout(timer); resolve(args); });
-  });
-}
-
-const count = (s, ev) => s.seen.filter((e) => e[0] === ev).length;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const connected = (s) => (s.connected ? Promise.resolve() : new Promise((res, rej) => { s.once('connect', res); s.once('connect_error', rej); }));
 
 // What the seed's RTCPeerConnection hands its handlers.
 const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n' };

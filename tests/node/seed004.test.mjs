@@ -3,58 +3,8 @@
 // relays, bye counts and room_change lists.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { io } from 'socket.io-client';
 import { startYoom } from './lib/yoom.mjs';
-
-const WAIT_MS = 5000;
-
-// A socket.io client that records every event, so a test can await "the next
-// `welcome`" and later assert what did NOT arrive.
-function client(url, opts = {}) {
-  const s = io(url, { forceNew: true, reconnection: false, transports: ['websocket'], ...opts });
-  s.queues = new Map();
-  s.waiters = new Map();
-  s.seen = [];
-  s.onAny((ev, ...args) => {
-    s.seen.push([ev, ...args]);
-    const w = s.waiters.get(ev);
-    if (w && w.length) w.shift()(args);
-    else {
-      if (!s.queues.has(ev)) s.queues.set(ev, []);
-      s.queues.get(ev).push(args);
-    }
-  });
-  return s;
-}
-
-function next(s, ev, ms = WAIT_MS) {
-  const q = s.queues.get(ev);
-  if (q && q.length) return Promise.resolve(q.shift());
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${ev}" within ${ms} ms; saw ${JSON.stringify(s.seen)}`)), ms);
-    if (!s.waiters.has(ev)) s.waiters.set(ev, []);
-    s.waiters.get(ev).push((args) => { clearTimeout(timer); resolve(args); });
-  });
-}
-
-const pending = (s, ev) => (s.queues.get(ev) || []).length;
-
-function connected(s) {
-  if (s.connected) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    s.once('connect', resolve);
-    s.once('connect_error', reject);
-  });
-}
-
-// Emits like the seed client (last argument a function) and resolves with the
-// arguments the server acknowledged with.
-function emitAck(s, ev, ...args) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${ev}`)), WAIT_MS);
-    s.emit(ev, ...args, (...ackArgs) => { clearTimeout(timer); resolve(ackArgs); });
-  });
-}
+import { client, connected, emitAck, next, pending } from './fixtures/clients.mjs';
 
 const sorted = (a) => [...a].sort();
 
