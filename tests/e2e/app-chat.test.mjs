@@ -114,6 +114,17 @@ test('two people chat in a room from the lobby; hostile names stay text', { time
     await waitText(alice, '#member-list .member-name', EVIL);
     assert.deepEqual(await memberNames(alice), ['Alice', 'Bob', EVIL]);
     assert.equal(await alice.$$eval('#main img, #main [onerror]', (els) => els.length), 0, 'no element was created from text');
+
+    // http(s) addresses become links (new tab, no referrer); other schemes stay text; no text is lost.
+    const LINKS = 'See https://example.com/guide?x=1. Also (https://example.org/a_(b)) and javascript:alert(1)';
+    await bob.fill('#chat-input', LINKS);
+    await bob.press('#chat-input', 'Enter');
+    await waitText(alice, '#messages .msg-text', LINKS);
+    const links = await alice.$$eval('#messages .msg-text a', (as) => as.map((a) => [a.getAttribute('href'), a.target, a.rel]));
+    assert.deepEqual(links, [
+      ['https://example.com/guide?x=1', '_blank', 'noopener noreferrer nofollow'],
+      ['https://example.org/a_(b)', '_blank', 'noopener noreferrer nofollow'],
+    ]);
     await waitText(watcher, '#room-list .room-item', '3 people');
     await shot(alice, 'room-desktop');
     await shot(mallory, 'room-hostile-sender');

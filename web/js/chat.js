@@ -2,6 +2,7 @@
 import { $, el, avatar, formatTime, setText, clear } from './dom.js';
 import { clipElement, forgetClips } from './clips/player.js';
 import { clipArmed } from './clips/recorder.js';
+import { linkify } from './linkify.js';
 
 const MAX_SHOWN = 500; // keep the DOM small in long sessions
 
@@ -31,7 +32,7 @@ export function showMessage(msg, mine) {
       el('div', { class: 'msg-head' },
         el('span', { class: 'msg-from', text: mine ? `${who} (you)` : who }),
         el('time', { class: 'msg-time', text: formatTime(msg.ts), attrs: { datetime: new Date(msg.ts).toISOString() } })),
-      msg.text ? el('p', { class: 'msg-text', text: msg.text }) : null,
+      msg.text ? el('p', { class: 'msg-text' }, ...linkify(msg.text)) : null,
       msg.clip ? clipElement(msg.clip) : null)));
 }
 

@@ -99,7 +99,8 @@ export async function openRoom(name, password = '') {
   for (const m of early) if (m.room === res.room.name) showMessage(m, false);
   early = [];
   showNotice(`You joined ${res.room.name}.`);
-  $('#chat-input').focus();
+  // preventScroll: on phones, focusing the box would scroll the call out of view.
+  $('#chat-input').focus({ preventScroll: true });
   return true;
 }
 

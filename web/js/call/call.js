@@ -148,6 +148,13 @@ function renderCall() {
     b('call-screen', 'Share your screen', 'screen', toggleScreen),
     b('call-direct', 'Direct messages and files', 'chat', togglePanel),
     b('call-leave', 'Leave call', 'leave', () => leaveCall(), 'danger'));
+  // Escape inside the direct panel closes it and gives focus back to its button.
+  S.direct.node.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || !S.panelOpen) return;
+    e.preventDefault();
+    togglePanel();
+    $('#call-direct', S.stage).focus();
+  });
   S.badge = el('span', { class: 'call-badge', attrs: { 'aria-hidden': 'true' } });
   $('#call-direct', controls).append(S.badge);
   const node = el('div', { class: 'call-live' },

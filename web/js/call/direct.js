@@ -48,7 +48,7 @@ export class Direct {
 
   build() {
     this.list = el('ol', { class: 'direct-list', attrs: { 'aria-live': 'polite', 'aria-label': 'Direct messages and files' } });
-    this.input = el('input', { class: 'direct-input', attrs: { placeholder: 'Message everyone directly…', maxlength: String(MAX_TEXT), 'aria-label': 'Direct message' } });
+    this.input = el('input', { class: 'direct-input', attrs: { placeholder: 'Direct message…', maxlength: String(MAX_TEXT), 'aria-label': 'Direct message' } });
     this.file = el('input', { class: 'visually-hidden', attrs: { type: 'file', 'aria-label': 'Send a file', tabindex: '-1' } });
     const attach = el('button', { class: 'btn icon-btn', attrs: { type: 'button', title: 'Send a file', 'aria-label': 'Send a file' },
       on: { click: () => this.file.click() } }, icon('clip'));
