@@ -27,7 +27,7 @@
 
 static size_t args_limit(const ym_app_t *app)
 {
-    return app->cfg.max_sdp_bytes + ENVELOPE_BYTES;
+    return YM_MAX(app->cfg.max_sdp_bytes, app->cfg.max_candidate_bytes) + ENVELOPE_BYTES;
 }
 
 static void err_too_big(const ym_app_t *app, ym_sio_ack_t *ack)
@@ -248,7 +248,7 @@ static json_t *clean_description(const ym_app_t *app, json_t *d, bool *too_big)
 
 /* A clean copy of an RTCIceCandidateInit, or JSON null for the
  * end-of-candidates signal; NULL if malformed. */
-static json_t *clean_candidate(json_t *c)
+static json_t *clean_candidate(const ym_app_t *app, json_t *c)
 {
     if (json_is_null(c))
         return json_null();
@@ -257,7 +257,7 @@ static json_t *clean_candidate(json_t *c)
     json_t *out = json_object();
     json_t *line = json_object_get(c, "candidate");
     json_t *idx = json_object_get(c, "sdpMLineIndex");
-    bool ok = json_is_string(line) && json_string_length(line) <= YM_APP_MAX_CANDIDATE_BYTES;
+    bool ok = json_is_string(line) && json_string_length(line) <= app->cfg.max_candidate_bytes;
     if (ok)
         json_object_set_new(out, "candidate", json_stringn(json_string_value(line), json_string_length(line)));
     ok = ok && copy_opt_string(c, "sdpMid", out, 256) && copy_opt_string(c, "usernameFragment", out, 256);
@@ -299,7 +299,7 @@ static void call_signal(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *
         return;
     }
     bool too_big = false;
-    json_t *clean = desc ? clean_description(app, desc, &too_big) : clean_candidate(cand);
+    json_t *clean = desc ? clean_description(app, desc, &too_big) : clean_candidate(app, cand);
     if (!clean) {
         if (too_big)
             err_too_big(app, ack);

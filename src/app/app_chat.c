@@ -19,12 +19,12 @@ static void on_rooms_list(ym_sio_socket_t *s, const char *event, const ym_sio_ar
 }
 
 /* Passwords are hashed with PBKDF2: bound the work a client can ask for. */
-static bool password_len_ok(size_t plen, ym_sio_ack_t *ack)
+static bool password_len_ok(const ym_app_t *app, size_t plen, ym_sio_ack_t *ack)
 {
-    if (plen <= YM_APP_MAX_PASSWORD)
+    if (plen <= app->cfg.max_password_bytes)
         return true;
     char err[80];
-    snprintf(err, sizeof(err), "Passwords must be at most %d bytes.", YM_APP_MAX_PASSWORD);
+    snprintf(err, sizeof(err), "Passwords must be at most %zu bytes.", app->cfg.max_password_bytes);
     ym_app__ack_error(ack, err);
     return false;
 }
@@ -58,7 +58,7 @@ static void on_room_join(ym_sio_socket_t *s, const char *event, const ym_sio_arg
         ym_app__ack_error(ack, err);
         goto out;
     }
-    if (!password_len_ok(plen, ack))
+    if (!password_len_ok(app, plen, ack))
         goto out;
     bool created;
     ym_app_member_t *m = ym_app__join(app, s, room_name, nick, pw, plen, false, &created, err, sizeof(err));
@@ -103,7 +103,7 @@ static void room_lock(ym_app_t *app, ym_sio_socket_t *s, const ym_sio_args_t *ar
         ym_app__ack_error(ack, "Invalid arguments.");
         return;
     }
-    if (!password_len_ok(plen, ack))
+    if (!password_len_ok(app, plen, ack))
         return;
     if (strcmp(room->creator_sid, ym_sio_socket_id(s)) != 0) {
         ym_app__ack_error(ack, "Only the room's creator can change its password.");

@@ -46,7 +46,6 @@ size_t ym_app__utf8_prefix(const char *s, size_t len, size_t max);
 
 #define YM_APP_SALT_LEN 16
 #define YM_APP_HASH_LEN 32
-#define YM_APP_MAX_PASSWORD 128
 
 typedef struct ym_app_member {
     char *sid;          /* Socket.IO socket id (owned) */
@@ -59,7 +58,6 @@ typedef struct ym_app_member {
 #define YM_APP_MEDIA_AUDIO  1u
 #define YM_APP_MEDIA_VIDEO  2u
 #define YM_APP_MEDIA_SCREEN 4u
-#define YM_APP_MAX_CANDIDATE_BYTES 4096   /* one ICE candidate line */
 
 typedef struct ym_app_room {
     char *name;                 /* owned */

@@ -150,7 +150,7 @@ bool ym_app__room_check_password(const ym_app_room_t *room, const char *pw, size
 {
     if (!room->locked)
         return true;
-    if (len == 0 || len > YM_APP_MAX_PASSWORD)
+    if (len == 0)
         return false;
     uint8_t h[YM_APP_HASH_LEN];
     derive(room->salt, pw, len, h);

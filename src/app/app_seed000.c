@@ -29,7 +29,6 @@
 
 #define SEED000_SENDER "seed000"
 #define REPLAY_CACHE_MS 1000u
-#define PROCESS_MAX_BODY ((size_t)3u * 1024u * 1024u) /* the seed's express.json({limit: '3mb'}) */
 
 struct ym_app_seed000 {
     char *replay;          /* "[[...]]": the args of messages(), or NULL */
@@ -453,5 +452,5 @@ void ym_app__seed000_install(ym_app_t *app)
 {
     ym_sio_on(app->nsp, "message", on_message);
     if (app->http)
-        ym_http_route(app->http, "/process", PROCESS_MAX_BODY, on_process, app);
+        ym_http_route(app->http, "/process", app->cfg.process_max_body_bytes, on_process, app);
 }

@@ -26,6 +26,10 @@ void ym_app_config_defaults(ym_app_config_t *cfg)
         .max_message_chars = YM_APP_DEFAULT_MESSAGE_CHARS,
         .max_room_members = YM_APP_DEFAULT_ROOM_MEMBERS,
         .max_rooms = YM_APP_DEFAULT_ROOMS,
+        .max_sdp_bytes = YM_APP_DEFAULT_SDP_BYTES,
+        .max_candidate_bytes = YM_APP_DEFAULT_CANDIDATE_BYTES,
+        .max_password_bytes = YM_APP_DEFAULT_PASSWORD_BYTES,
+        .process_max_body_bytes = YM_APP_DEFAULT_PROCESS_BODY,
         .web_root = "./web",
     };
 }
@@ -154,7 +158,7 @@ ym_app_member_t *ym_app__join(ym_app_t *app, ym_sio_socket_t *s, const char *nam
                 snprintf(err, errn, "This room is locked: a password is needed.");
                 return NULL;
             }
-            if (!ym_app__room_check_password(room, password, pw_len)) {
+            if (pw_len > app->cfg.max_password_bytes || !ym_app__room_check_password(room, password, pw_len)) {
                 snprintf(err, errn, "Wrong password for this room.");
                 return NULL;
             }
@@ -326,6 +330,12 @@ ym_app_t *ym_app_new(uv_loop_t *loop, ym_http_server_t *http, ym_sio_t *sio, con
         app->cfg.max_room_members = def.max_room_members;
     if (!app->cfg.max_rooms)
         app->cfg.max_rooms = def.max_rooms;
+    if (!app->cfg.max_candidate_bytes)
+        app->cfg.max_candidate_bytes = def.max_candidate_bytes;
+    if (!app->cfg.max_password_bytes)
+        app->cfg.max_password_bytes = def.max_password_bytes;
+    if (!app->cfg.process_max_body_bytes)
+        app->cfg.process_max_body_bytes = def.process_max_body_bytes;
     app->web_root = ym_xstrdup(app->cfg.web_root ? app->cfg.web_root : def.web_root);
     app->cfg.web_root = app->web_root;
     app->socks.next = app->socks.prev = &app->socks;

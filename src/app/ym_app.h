@@ -27,6 +27,9 @@ typedef struct ym_app_config {
     size_t max_rooms;             /* rooms existing at once; default 10000 */
     const char *web_root;         /* where index.html lives (for /r/<room>); default "./web" */
     size_t max_sdp_bytes;         /* call signalling: one session description; default 65536 */
+    size_t max_candidate_bytes;   /* call signalling: one ICE candidate line; default 4096 */
+    size_t max_password_bytes;    /* room passwords; bounds the PBKDF2 work a try costs; default 128 */
+    size_t process_max_body_bytes; /* POST /process (seed 000) body; default 3 MiB, the seed's */
     /* GET /api/ice-servers (src/rtc/ym_ice_servers.h). Its strings are not
      * copied: they must outlive the app (main's come from argv). */
     ym_ice_config_t ice;
@@ -52,6 +55,9 @@ typedef struct ym_app_config {
 #define YM_APP_DEFAULT_ROOM_MEMBERS    16
 #define YM_APP_DEFAULT_ROOMS           10000
 #define YM_APP_DEFAULT_SDP_BYTES       65536
+#define YM_APP_DEFAULT_CANDIDATE_BYTES 4096
+#define YM_APP_DEFAULT_PASSWORD_BYTES  128
+#define YM_APP_DEFAULT_PROCESS_BODY    ((size_t)3u * 1024u * 1024u) /* express.json({limit: '3mb'}) */
 
 typedef struct ym_app ym_app_t;
 

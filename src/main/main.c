@@ -350,6 +350,9 @@ static int wire_layers(yoom_t *y)
             .max_message_chars = c->max_message_chars,
             .web_root = c->web_root,
             .max_sdp_bytes = c->max_sdp_bytes,
+            .max_candidate_bytes = c->max_candidate_bytes,
+            .max_password_bytes = c->max_password_bytes,
+            .process_max_body_bytes = c->process_max_body_bytes,
             .ice = {
                 .turn_urls = c->turn_urls,
                 .turn_username = c->turn_username,

@@ -45,6 +45,9 @@ typedef struct ym_config {
     uint64_t max_nickname_chars;
     uint64_t max_message_chars;
     uint64_t max_sdp_bytes;        /* call signalling: one session description */
+    uint64_t max_candidate_bytes;  /* call signalling: one ICE candidate line */
+    uint64_t max_password_bytes;   /* room passwords */
+    uint64_t process_max_body_bytes; /* POST /process body (seed 000) */
     uint64_t stun_port;            /* built-in STUN server (UDP); 0 = any free port */
     const char *stun_host;         /* its address; NULL = the --host address */
     bool no_stun;
