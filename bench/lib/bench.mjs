@@ -12,7 +12,7 @@
 //   BENCH_APPEND=1     keep results.jsonl and add to it (run a missing scenario after the fact)
 // Servers run pinned to CPU 0 and the load generator to CPU 1 (taskset); both
 // listen and connect on loopback only. Every child is killed on exit.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -56,6 +56,10 @@ process.on('exit', cleanup);
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { cleanup(); process.exit(130); });
 
 const log = (...a) => console.error('bench:', ...a);
+// The commit measured (the report may be written later, from another one).
+function gitHead() {
+  try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { return '?'; }
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Every record carries the load average: on a shared machine it says how far
 // to trust the numbers next to it.
@@ -252,7 +256,7 @@ async function echo(server, round) {
 async function main() {
   // BENCH_APPEND=1 adds scenarios to an earlier run's results (same meta).
   if (env.BENCH_APPEND !== '1') writeFileSync(RESULTS, '');
-  if (env.BENCH_APPEND !== '1') record({ scenario: 'meta', quick: QUICK, rounds: ROUNDS, servers, sizes: SIZES, started: new Date().toISOString() });
+  if (env.BENCH_APPEND !== '1') record({ scenario: 'meta', commit: gitHead(), quick: QUICK, rounds: ROUNDS, servers, sizes: SIZES, started: new Date().toISOString() });
   for (let round = 0; round <= ROUNDS; round++) {
     // Rounds alternate servers: each round starts with a different one.
     const order = servers.map((_, i) => servers[(i + round) % servers.length]);

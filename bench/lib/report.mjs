@@ -86,8 +86,11 @@ if (maxLoad > 2.5) {
 }
 p('## Setup');
 p();
-p(`- Run: ${meta.started || '?'} to ${end.finished || '(unfinished)'}; yoom commit \`${sh('git', ['rev-parse', '--short', 'HEAD'])}\`` +
-  `${sh('git', ['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes in the tree)' : ''}.`);
+// The commit measured: recorded when the run started (BENCH_COMMIT overrides,
+// for results older than that record); else the tree the report is written from.
+const commit = process.env.BENCH_COMMIT || meta.commit;
+p(`- Run: ${meta.started || '?'} to ${end.finished || '(unfinished)'}; yoom commit \`${commit || sh('git', ['rev-parse', '--short', 'HEAD'])}\`` +
+  `${!commit && sh('git', ['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes in the tree)' : ''}.`);
 p(`- Machine: ${cpus()[0]?.model || '?'} × ${cpus().length}, Linux ${release()}.`);
 p(`- yoom: ${process.env.YOOM_HOW || 'yoom --bench'}.`);
 p(`- Peers: Node ${process.version} with socket.io ${pkgVersion('socket.io')} and ws ${pkgVersion('ws')}; ` +
