@@ -325,8 +325,6 @@ static void on_call_signal(ym_sio_socket_t *s, const char *event, const ym_sio_a
 
 void ym_app__call_install(ym_app_t *app)
 {
-    if (!app->cfg.max_sdp_bytes)
-        app->cfg.max_sdp_bytes = YM_APP_DEFAULT_SDP_BYTES;
     ym_sio_on(app->nsp, "join_room", on_join_room);
     ym_sio_on(app->nsp, "offer", on_seed_relay);
     ym_sio_on(app->nsp, "answer", on_seed_relay);

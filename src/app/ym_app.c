@@ -320,22 +320,18 @@ ym_app_t *ym_app_new(uv_loop_t *loop, ym_http_server_t *http, ym_sio_t *sio, con
     app->http = http;
     app->sio = sio;
     app->cfg = cfg ? *cfg : def;
-    if (!app->cfg.max_room_name_chars)
-        app->cfg.max_room_name_chars = def.max_room_name_chars;
-    if (!app->cfg.max_nickname_chars)
-        app->cfg.max_nickname_chars = def.max_nickname_chars;
-    if (!app->cfg.max_message_chars)
-        app->cfg.max_message_chars = def.max_message_chars;
-    if (!app->cfg.max_room_members)
-        app->cfg.max_room_members = def.max_room_members;
-    if (!app->cfg.max_rooms)
-        app->cfg.max_rooms = def.max_rooms;
-    if (!app->cfg.max_candidate_bytes)
-        app->cfg.max_candidate_bytes = def.max_candidate_bytes;
-    if (!app->cfg.max_password_bytes)
-        app->cfg.max_password_bytes = def.max_password_bytes;
-    if (!app->cfg.process_max_body_bytes)
-        app->cfg.process_max_body_bytes = def.process_max_body_bytes;
+    /* Every limit left 0 takes its default. */
+#define DEFAULT_IF_ZERO(field) if (!app->cfg.field) app->cfg.field = def.field
+    DEFAULT_IF_ZERO(max_room_name_chars);
+    DEFAULT_IF_ZERO(max_nickname_chars);
+    DEFAULT_IF_ZERO(max_message_chars);
+    DEFAULT_IF_ZERO(max_room_members);
+    DEFAULT_IF_ZERO(max_rooms);
+    DEFAULT_IF_ZERO(max_sdp_bytes);
+    DEFAULT_IF_ZERO(max_candidate_bytes);
+    DEFAULT_IF_ZERO(max_password_bytes);
+    DEFAULT_IF_ZERO(process_max_body_bytes);
+#undef DEFAULT_IF_ZERO
     app->web_root = ym_xstrdup(app->cfg.web_root ? app->cfg.web_root : def.web_root);
     app->cfg.web_root = app->web_root;
     app->socks.next = app->socks.prev = &app->socks;
