@@ -63,7 +63,11 @@ function gitHead() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Every record carries the load average: on a shared machine it says how far
 // to trust the numbers next to it.
+// `run` tells runs apart when BENCH_APPEND adds one: the report takes each
+// scenario from the latest run that has it.
+const RUN_ID = new Date().toISOString();
 function record(obj) {
+  obj.run = RUN_ID;
   obj.loadavg = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
   appendFileSync(RESULTS, JSON.stringify(obj) + '\n');
 }
@@ -129,7 +133,13 @@ function loadgen(args, { onReady, timeoutMs = 300000 } = {}) {
 }
 
 const procsFor = (n) => (n >= 1000 ? Math.max(2, Math.ceil(n / 15000)) : 1);
-const passes = (r) => !r.error && r.complete && r.lost === 0 && r.bad === 0 && r.latency_us.p99 < 50000;
+// The fan-out latency bound: 50 ms, as the scenario names it, except for rooms
+// of 10,000. One message to 10,000 sockets is 10,000 sends and 10,000 TCP
+// receives on one core: about 100 ms for every server measured here (yoom,
+// Bun, Node ws, socket.io: p99 100-240 ms at 1 message/s), so under 50 ms no
+// server passes even the lowest step and the row would say nothing.
+const fanoutP99LimitUs = (n) => (n >= 10000 ? 500000 : 50000);
+const passes = (r, limitUs = 50000) => !r.error && r.complete && r.lost === 0 && r.bad === 0 && r.latency_us.p99 < limitUs;
 
 // Scenario 1: the highest delivery rate into one room of n with no loss and
 // p99 under 50 ms. An ascending search: from low in the warm-up round, from
@@ -140,8 +150,11 @@ async function fanout(server, round, n, size) {
   const warm = round === 0;
   // Measured rounds start two steps below the warm-up's best: close enough to
   // keep a full-size run within the hour, low enough to absorb a lucky warm-up.
-  let target = warm ? 20000 : Math.max(2000, (fanoutStart.get(key) || 40000) / 1.6);
+  // The warm-up starts at 20,000 deliveries/s, or at 1 message/s in rooms of
+  // 10,000 (the report shows that step's latency).
+  let target = warm ? Math.max(20000, n) : Math.max(2000, (fanoutStart.get(key) || 40000) / 1.6);
   const factor = warm ? 2 : 1.26;
+  const limitUs = fanoutP99LimitUs(n);
   const srv = await startServer(server);
   let best = null;
   const steps = [];
@@ -155,8 +168,8 @@ async function fanout(server, round, n, size) {
       let r = await once();
       // One second chance: a p99 over a few seconds is at the mercy of any
       // stall on the machine, and one stall should not end the search.
-      if (!passes(r) && !r.error && r.lost === 0) r = await once();
-      const ok = passes(r);
+      if (!passes(r, limitUs) && !r.error && r.lost === 0) r = await once();
+      const ok = passes(r, limitUs);
       steps.push({ rate, deliveries_per_s: r.deliveries_per_s, p99: r.latency_us?.p99, lost: r.lost, ok,
         client_limited: r.client_limited });
       log(`fanout ${server} n=${n} size=${size} round=${round} rate=${rate.toFixed(0)}/s`,
@@ -168,7 +181,7 @@ async function fanout(server, round, n, size) {
     }
   } finally { await srv.stop(); }
   if (warm && best) fanoutStart.set(key, best.deliveries_per_s);
-  record({ scenario: 'fanout', server, round, warm, n, size, best, steps });
+  record({ scenario: 'fanout', server, round, warm, n, size, p99_limit_us: limitUs, best, steps });
 }
 
 // Scenario 2: many rooms of 10, everyone sending 1 message/s.
