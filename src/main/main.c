@@ -304,6 +304,7 @@ static int wire_layers(yoom_t *y)
     ym_net_config_t nc = {
         .max_send_backlog = c->max_send_backlog,
         .max_connections = (unsigned)c->max_connections,
+        .listen_backlog = (unsigned)c->listen_backlog,
         .tls = y->tls,
     };
     int rc = ym_http_server_new(y->loop, c->host, (int)c->port, &hc, &nc, &y->http);

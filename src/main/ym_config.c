@@ -41,6 +41,7 @@ static const opt_t opts[] = {
     { "keepalive-timeout-ms", OPT_U64, F(keepalive_timeout_ms), "5000", 1, 3600000, "idle time between requests" },
     { "max-send-backlog", OPT_U64, F(max_send_backlog), "4194304", 4096, 1ull << 32, "bytes queued per connection before a slow client is dropped" },
     { "max-connections", OPT_U64, F(max_connections), "19000", 1, 1000000, "connections at once" },
+    { "listen-backlog", OPT_U64, F(listen_backlog), "4096", 1, 65535, "connections the kernel completes before yoom accepts them (clamped by net.core.somaxconn)" },
     { "shutdown-timeout-ms", OPT_U64, F(shutdown_timeout_ms), "10000", 0, 3600000, "graceful shutdown deadline on SIGINT/SIGTERM" },
     { "max-room-members", OPT_U64, F(max_room_members), "16", 1, 100000, "people in one room at once" },
     { "max-rooms", OPT_U64, F(max_rooms), "10000", 1, 10000000, "rooms existing at once" },

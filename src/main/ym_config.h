@@ -38,6 +38,7 @@ typedef struct ym_config {
     uint64_t keepalive_timeout_ms;
     uint64_t max_send_backlog;
     uint64_t max_connections;
+    uint64_t listen_backlog;       /* listen(2) backlog */
     uint64_t shutdown_timeout_ms;
     uint64_t max_room_members;     /* app: see src/app/ym_app.h */
     uint64_t max_rooms;

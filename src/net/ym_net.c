@@ -18,6 +18,7 @@
 #define YM_NET_LINGER_MS  2000
 #define YM_NET_DEFAULT_BACKLOG  (4u * 1024 * 1024)
 #define YM_NET_DEFAULT_MAXCONN  19000u
+#define YM_NET_DEFAULT_LISTEN_BACKLOG 4096
 #define YM_NET_TLS_PLAIN  16384   /* one TLS record of plaintext */
 
 typedef struct ym_wq_ent {
@@ -930,7 +931,9 @@ int ym_listener_open(uv_loop_t *loop, const char *host, int port, const ym_net_c
     l->handles_open = 1;
     rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)&addr, 0);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
+        rc = uv_listen((uv_stream_t *)&l->tcp,
+                       cfg && cfg->listen_backlog ? (int)cfg->listen_backlog : YM_NET_DEFAULT_LISTEN_BACKLOG,
+                       on_connection);
     if (rc != 0) {
         uv_close((uv_handle_t *)&l->tcp, handle_closed_listener);
         return rc;

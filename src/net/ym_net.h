@@ -58,6 +58,11 @@ typedef struct ym_conn_proto {
 typedef struct ym_net_config {
     size_t max_send_backlog;     /* bytes queued per connection before it is dropped as too slow; 0 = default 4 MiB */
     unsigned max_connections;    /* accepted connections at once; 0 = default 19000 */
+    /* Connections the kernel completes before we accept them (listen(2)'s
+     * backlog, clamped by net.core.somaxconn); 0 = default 4096. A reconnect
+     * storm overflows a small one, and a dropped SYN costs its client a
+     * second before it retries. */
+    unsigned listen_backlog;
     /* Non-NULL: every accepted connection speaks TLS (ym_tls.h). Borrowed: it
      * must outlive the listener and its connections. Protocols see plaintext
      * and need not change; ym_conn_send on a TLS connection encrypts at flush

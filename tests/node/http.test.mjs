@@ -487,3 +487,22 @@ test('graceful shutdown finishes an in-flight large-file response', async () => 
   assert.equal(rs[0].headers.connection, 'keep-alive');
   assert.ok(rs[0].body.equals(big), `got ${rs[0].body.length} of ${big.length}`);
 });
+
+// listen(2)'s backlog is what `ss` shows as a listener's Send-Q.
+test('--listen-backlog sets the listen backlog (default 4096, clamped by somaxconn)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const backlogOf = (port) => {
+    const line = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).trim();
+    return Number(line.split(/\s+/)[2]);
+  };
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  const small = await startYoom({ args: ['--listen-backlog', '7'] });
+  try {
+    assert.equal(backlogOf(small.port), 7);
+  } finally { assert.equal(await small.stop(), 0, small.stderr()); }
+  const dflt = await startYoom();
+  try {
+    assert.equal(backlogOf(dflt.port), Math.min(4096, somaxconn));
+  } finally { assert.equal(await dflt.stop(), 0, dflt.stderr()); }
+});
