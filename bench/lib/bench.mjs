@@ -267,9 +267,14 @@ async function echo(server, round) {
 }
 
 async function main() {
-  // BENCH_APPEND=1 adds scenarios to an earlier run's results (same meta).
-  if (env.BENCH_APPEND !== '1') writeFileSync(RESULTS, '');
-  if (env.BENCH_APPEND !== '1') record({ scenario: 'meta', commit: gitHead(), quick: QUICK, rounds: ROUNDS, servers, sizes: SIZES, started: new Date().toISOString() });
+  // BENCH_APPEND=1 adds scenarios to an earlier run's results (its meta stays;
+  // a meta-append line says what was measured again, when and at which commit).
+  if (env.BENCH_APPEND === '1') {
+    record({ scenario: 'meta-append', commit: gitHead(), scenarios, rounds: ROUNDS, servers, started: new Date().toISOString() });
+  } else {
+    writeFileSync(RESULTS, '');
+    record({ scenario: 'meta', commit: gitHead(), quick: QUICK, rounds: ROUNDS, servers, sizes: SIZES, started: new Date().toISOString() });
+  }
   for (let round = 0; round <= ROUNDS; round++) {
     // Rounds alternate servers: each round starts with a different one.
     const order = servers.map((_, i) => servers[(i + round) % servers.length]);

@@ -94,6 +94,10 @@ p();
 const commit = process.env.BENCH_COMMIT || meta.commit;
 p(`- Run: ${meta.started || '?'} to ${end.finished || '(unfinished)'}; yoom commit \`${commit || sh('git', ['rev-parse', '--short', 'HEAD'])}\`` +
   `${!commit && sh('git', ['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes in the tree)' : ''}.`);
+for (const a of lines.filter((l) => l.scenario === 'meta-append')) {
+  const redone = (a.scenarios || []).filter((sc) => latestRun[sc] === a.run);
+  if (redone.length) p(`- Measured again in a later run (${a.started}, ${a.rounds} rounds, commit \`${a.commit}\`): ${redone.join(', ')}${redone.includes('connect') ? ' (and reconnect)' : ''}; their tables come from that run.`);
+}
 p(`- Machine: ${cpus()[0]?.model || '?'} × ${cpus().length}, Linux ${release()}.`);
 p(`- yoom: ${process.env.YOOM_HOW || 'yoom --bench'}.`);
 p(`- Peers: Node ${process.version} with socket.io ${pkgVersion('socket.io')} and ws ${pkgVersion('ws')}; ` +
