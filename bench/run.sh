@@ -32,8 +32,10 @@ log() { echo "bench: $*" >&2; }
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" --target ym_sio -j2 >/dev/null
 YOOM_BIN=${YOOM_BIN:-build/yoom}
+YOOM_ABS_BIN=""   # the binary the other benchmarks measure ("" = they build their own)
 if [ -x "$YOOM_BIN" ] && "$YOOM_BIN" --help 2>&1 | grep -q -- '--bench'; then
   YOOM_ABS=$(cd "$(dirname "$YOOM_BIN")" && pwd)/$(basename "$YOOM_BIN")
+  YOOM_ABS_BIN=$YOOM_ABS
   YOOM_BENCH_CMD="[\"$YOOM_ABS\",\"--bench\",\"--quiet\",\"--host\",\"127.0.0.1\",\"--port\",\"{PORT}\",\"--data-dir\",\"{DIR}\",\"--max-connections\",\"30000\"]"
   YOOM_HOW="yoom --bench ($YOOM_BIN, release)"
 else
@@ -70,8 +72,8 @@ fi
 # A flat profile (release code has no frame pointers, so no call graphs): one
 # room of 1,000, 64 B messages at a rate yoom sustains.
 PROFILE=$OUT/profile.txt
-: > "$PROFILE"
 if command -v perf >/dev/null 2>&1 && [ "${BENCH_PROFILE:-1}" = 1 ]; then
+  : > "$PROFILE"
   cmdjson=${YOOM_BENCH_CMD//\{PORT\}/0}
   cmdjson=${cmdjson//\{DIR\}/$OUT}
   mapfile -t CMD < <(node -e 'for (const a of JSON.parse(process.argv[1])) console.log(a)' "$cmdjson")
@@ -100,30 +102,37 @@ if command -v perf >/dev/null 2>&1 && [ "${BENCH_PROFILE:-1}" = 1 ]; then
 fi
 
 # ---- 4. the other benchmarks ----
+# BENCH_OTHERS: 1 (all), 0 (none) or a list such as "static,clip"; each
+# writes its own part, so running one again keeps the others' last output.
+OTHERS_LIST=${BENCH_OTHERS:-1}
+[ "$OTHERS_LIST" = 1 ] && OTHERS_LIST="static store clip"
+[ "$OTHERS_LIST" = 0 ] && OTHERS_LIST=""
+for b in ${OTHERS_LIST//,/ }; do
+  if [ -f "bench/$b/run.sh" ]; then
+    log "running bench/$b/run.sh"
+    {
+      echo "## bench/$b"
+      echo
+      echo "Output of \`bench/$b/run.sh\`:"
+      echo
+      # Their own knobs only: BUILD and BENCH_ROUNDS mean other things there;
+      # the yoom binary is the one measured above.
+      if ! env -u BUILD -u BENCH_ROUNDS YOOM_BIN="$YOOM_ABS_BIN" bash "bench/$b/run.sh" 2> "$OUT/$b.err"; then
+        echo
+        echo "**bench/$b/run.sh failed**; last lines of its stderr:"
+        echo '```'
+        tail -20 "$OUT/$b.err"
+        echo '```'
+      fi
+      echo
+    } > "$OUT/others-$b.md"
+  fi
+done
 OTHERS=$OUT/others.md
 : > "$OTHERS"
-if [ "${BENCH_OTHERS:-1}" = 1 ]; then
-  for b in static store clip; do
-    if [ -x "bench/$b/run.sh" ] || [ -f "bench/$b/run.sh" ]; then
-      log "running bench/$b/run.sh"
-      {
-        echo "## bench/$b"
-        echo
-        echo "Output of \`bench/$b/run.sh\`:"
-        echo
-        # Their own knobs only: BUILD and BENCH_ROUNDS mean other things there.
-        if ! env -u BUILD -u BENCH_ROUNDS bash "bench/$b/run.sh" 2> "$OUT/$b.err"; then
-          echo
-          echo "**bench/$b/run.sh failed**; last lines of its stderr:"
-          echo '```'
-          tail -20 "$OUT/$b.err"
-          echo '```'
-        fi
-        echo
-      } >> "$OTHERS"
-    fi
-  done
-fi
+for b in static store clip; do
+  if [ -f "$OUT/others-$b.md" ]; then cat "$OUT/others-$b.md" >> "$OTHERS"; fi
+done
 
 # ---- 5. report ----
 mkdir -p docs/benchmarks

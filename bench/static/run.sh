@@ -14,11 +14,10 @@ DURATION="${DURATION:-5}"
 CONNS="${CONNS:-50}"
 YOOM_BIN="${YOOM_BIN:-}"
 if [[ -z "$YOOM_BIN" ]]; then
+  # Always brought up to date: a stale binary once measured old code here.
   YOOM_BIN="$ROOT/build-bench/yoom"
-  if [[ ! -x "$YOOM_BIN" ]]; then
-    cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$ROOT/build-bench" --target yoom -j2 >/dev/null
-  fi
+  cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$ROOT/build-bench" --target yoom -j2 >/dev/null
 fi
 for tool in nginx wrk taskset; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
