@@ -23,7 +23,8 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "test.h"
+#include "test_fs.h"
+#include "test_sock.h"
 
 #define FILE_BYTES (3u * 1000 * 1000 + 7)
 
@@ -45,30 +46,6 @@ static char dir[64];
 static uv_async_t done_async;
 static ym_http_server_t *srv;
 
-static void read_exact(int fd, char *p, size_t n)
-{
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        ASSERT(r > 0);
-        p += r;
-        n -= (size_t)r;
-    }
-}
-
-static int open_client(int rcvbuf)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT(fd >= 0);
-    if (rcvbuf)
-        ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
-}
-
 /* Sends a GET for /big.bin with an optional Range header, reads the head and
  * checks status, then reads content-length bytes in pieces of `piece` and
  * checks each against the file from `first`. */
@@ -79,13 +56,7 @@ static void fetch(int fd, const char *range, int status, size_t first, size_t le
                      range ? "Range: bytes=" : "", range ? range : "", range ? "\r\n" : "");
     ASSERT_EQ(write(fd, req, (size_t)n), n);
     char head[2048];
-    size_t hl = 0;
-    while (hl < 4 || memcmp(head + hl - 4, "\r\n\r\n", 4) != 0) {
-        ASSERT(hl < sizeof head - 1);
-        read_exact(fd, head + hl, 1);
-        hl++;
-    }
-    head[hl] = '\0';
+    test_read_http_head(fd, head, sizeof head);
     char want[32];
     snprintf(want, sizeof want, "HTTP/1.1 %d ", status);
     ASSERT(strncmp(head, want, strlen(want)) == 0);
@@ -111,13 +82,13 @@ static void *client_main(void *arg)
 {
     (void)arg;
     /* Fast reader, keep-alive: whole file, then a range on the same connection. */
-    int fd = open_client(0);
+    int fd = test_connect_loopback(port, 0);
     fetch(fd, NULL, 200, 0, FILE_BYTES, 65536);
     fetch(fd, "1000000-2000099", 206, 1000000, 1000100, 65536);
     close(fd);
     /* Slow reader: a small receive buffer and small reads keep the server's
      * socket full, so the transfer switches between sendfile and chunks. */
-    fd = open_client(4096);
+    fd = test_connect_loopback(port, 4096);
     fetch(fd, "5-", 206, 5, FILE_BYTES - 5, 1000);
     fetch(fd, NULL, 200, 0, FILE_BYTES, 3000);
     close(fd);
@@ -133,8 +104,7 @@ static void on_done(uv_async_t *a)
 
 TEST(large_file_bytes_via_sendfile)
 {
-    snprintf(dir, sizeof dir, "/tmp/ym-sendfile-XXXXXX");
-    ASSERT(mkdtemp(dir));
+    test_tmpdir(dir, sizeof dir, "ym-sendfile");
     char path[128];
     snprintf(path, sizeof path, "%s/big.bin", dir);
     int f = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
@@ -158,8 +128,7 @@ TEST(large_file_bytes_via_sendfile)
     ym_http_server_free(srv);
     uv_run(&loop, UV_RUN_DEFAULT);
     ASSERT_EQ(uv_loop_close(&loop), 0);
-    unlink(path);
-    rmdir(dir);
+    test_rm_tree(dir);
 
     fprintf(stderr, "sendfile: %lu calls, %lu bytes\n", (unsigned long)sendfile_calls,
             (unsigned long)sendfile_bytes);

@@ -7,7 +7,7 @@
 #include "net/ym_net.h"
 #include "net/ym_tls.h"
 
-#include "test.h"
+#include "test_fs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,18 +25,7 @@
 
 static char tmpdir_[256];
 
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir_, sizeof tmpdir_, "/tmp/ym-tls-test-XXXXXX");
-    ASSERT(mkdtemp(tmpdir_) != NULL);
-}
-
-static void rm_tree(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ASSERT_EQ(system(cmd), 0);
-}
+static void make_tmpdir(void) { test_tmpdir(tmpdir_, sizeof tmpdir_, "ym-tls-test"); }
 
 static void write_file(const char *path, const char *text)
 {
@@ -178,7 +167,7 @@ TEST(memory_bio_handshake_alpn_and_data)
     SSL_free(cl);
     SSL_CTX_free(cc);
     ym_tls_ctx_free(ctx);
-    rm_tree(tmpdir_);
+    test_rm_tree(tmpdir_);
 }
 
 TEST(garbage_instead_of_client_hello_fails)
@@ -195,7 +184,7 @@ TEST(garbage_instead_of_client_hello_fails)
     ASSERT(!ym_tls_conn_established(srv));
     ym_tls_conn_free(srv);
     ym_tls_ctx_free(ctx);
-    rm_tree(tmpdir_);
+    test_rm_tree(tmpdir_);
 }
 
 /* --- certificate files ------------------------------------------------------- */
@@ -238,7 +227,7 @@ TEST(bad_certificate_files_give_clear_errors)
     ym_tls_ctx_free(ok);
     ym_tls_ctx_free(a);
     ym_tls_ctx_free(b);
-    rm_tree(tmpdir_);
+    test_rm_tree(tmpdir_);
 }
 
 /* --- self-signed ------------------------------------------------------------- */
@@ -331,7 +320,7 @@ TEST(self_signed_is_persisted_with_sans_and_reused)
     ASSERT(strstr(err, "not a host name") != NULL);
 
     free(before);
-    rm_tree(tmpdir_);
+    test_rm_tree(tmpdir_);
 }
 
 /* --- TLS listener over loopback ------------------------------------------------ */
@@ -596,7 +585,7 @@ static void run_listener(void (*fn)(client_job_t *j))
     ASSERT_EQ(uv_loop_close(&loop), 0);
     ym_rbuf_unref(shared);
     ym_tls_ctx_free(ctx);
-    rm_tree(tmpdir_);
+    test_rm_tree(tmpdir_);
 }
 
 TEST(listener_echo_small_and_large)

@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "test.h"
+#include "test_sock.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define USE_HOOKS 1
@@ -97,55 +97,27 @@ static uv_timer_t settle;
 
 /* --- the client side: blocking sockets, no heap ------------------------ */
 
-static void read_exact(int fd, char *p, size_t n)
-{
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        ASSERT(r > 0);
-        p += r;
-        n -= (size_t)r;
-    }
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t r = write(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        ASSERT(r > 0);
-        p += r;
-        n -= (size_t)r;
-    }
-}
-
 /* One unmasked server frame; returns the payload length (text, FIN). */
 static size_t read_frame(int fd, char *out, size_t cap)
 {
     unsigned char h[2];
-    read_exact(fd, (char *)h, 2);
+    test_read_exact(fd, (char *)h, 2);
     ASSERT_EQ(h[0], 0x81);
     size_t len = h[1] & 0x7f;
     if (len == 126) {
         unsigned char e[2];
-        read_exact(fd, (char *)e, 2);
+        test_read_exact(fd, (char *)e, 2);
         len = ((size_t)e[0] << 8) | e[1];
     }
     ASSERT(len < cap);
-    read_exact(fd, out, len);
+    test_read_exact(fd, out, len);
     out[len] = '\0';
     return len;
 }
 
 static int connect_client(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT(fd >= 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = test_connect_loopback(port, 0);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char req[256];
@@ -154,23 +126,17 @@ static int connect_client(void)
                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
                      port);
-    write_all(fd, req, (size_t)n);
+    test_write_all(fd, req, (size_t)n);
     /* The 101 response, byte by byte so no frame byte is taken with it. */
     char hdr[512];
-    size_t hl = 0;
-    while (hl < 4 || memcmp(hdr + hl - 4, "\r\n\r\n", 4) != 0) {
-        ASSERT(hl < sizeof(hdr) - 1);
-        read_exact(fd, hdr + hl, 1);
-        hl++;
-    }
-    hdr[hl] = '\0';
+    test_read_http_head(fd, hdr, sizeof(hdr));
     ASSERT(strncmp(hdr, "HTTP/1.1 101", 12) == 0);
     char msg[512];
     read_frame(fd, msg, sizeof(msg));
     ASSERT(msg[0] == '0' && msg[1] == '{');      /* Engine.IO open */
     /* Socket.IO CONNECT to "/", masked with a zero key. */
     static const char connect_frame[] = { (char)0x81, (char)0x82, 0, 0, 0, 0, '4', '0' };
-    write_all(fd, connect_frame, sizeof(connect_frame));
+    test_write_all(fd, connect_frame, sizeof(connect_frame));
     read_frame(fd, msg, sizeof(msg));
     ASSERT(strncmp(msg, "40{\"sid\":", 9) == 0);
     return fd;

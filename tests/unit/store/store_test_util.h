@@ -3,36 +3,19 @@
 #ifndef STORE_TEST_UTIL_H
 #define STORE_TEST_UTIL_H
 
-#include <ftw.h>
+#include "test_fs.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int rm_entry_(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-/* Removes a directory tree made by make_tmpdir. */
-static inline void rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry_, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* A fresh directory under $TMPDIR (or /tmp); the caller frees the string. */
 static inline char *make_tmpdir(void)
 {
-    const char *base = getenv("TMPDIR");
-    char tmpl[512];
-    snprintf(tmpl, sizeof(tmpl), "%s/ym_store_XXXXXX", base && *base ? base : "/tmp");
-    char *d = mkdtemp(tmpl);
-    if (!d) {
-        perror("mkdtemp");
-        abort();
-    }
+    char d[512];
+    test_tmpdir(d, sizeof(d), "ym_store");
     return strdup(d);
 }
 

@@ -121,7 +121,7 @@ static void fx_done(fixture_t *f)
         fx_close(f);
     ASSERT_EQ(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(uv_loop_close(&f->loop), 0);
-    rm_tree(f->dir);
+    test_rm_tree(f->dir);
     free(f->dir);
     free(f->path);
 }

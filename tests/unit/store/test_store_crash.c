@@ -286,7 +286,7 @@ TEST(acked_messages_survive_sigkill)
     ASSERT_EQ(uv_loop_close(&loop), 0);
 
     free(acked);
-    rm_tree(dir);
+    test_rm_tree(dir);
     free(dir);
     free(path);
 }
