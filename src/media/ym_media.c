@@ -468,22 +468,17 @@ static int drain(clip_t *k, char *err)
  * ignores the range. */
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 typedef uint16_t u16x16 __attribute__((vector_size(32)));
-typedef int16_t i16x16 __attribute__((vector_size(32)));
 
-static inline uint8_t luma_limited(unsigned v)
-{
-    return (uint8_t)(16 + ((v * 220 + 128) >> 8));
-}
+/* Both maps are v -> (v * mul + add) >> 8 with everything non-negative:
+ * luma 16 + ((v * 220 + 128) >> 8), so add = 128 + 16 * 256; chroma
+ * 128 + floor(((v - 128) * 225 + 128) / 256), so add = 128 + 128 * 256 -
+ * 128 * 225. The largest sum, 255 * 225 + 4096, fits 16 unsigned bits. */
+#define LUMA_MUL 220u
+#define LUMA_ADD (128u + 16u * 256u)
+#define CHROMA_MUL 225u
+#define CHROMA_ADD (128u + 128u * 256u - 128u * 225u)
 
-static inline uint8_t chroma_limited(unsigned v)
-{
-    int c = ((int)v - 128) * 225 + 128;
-    /* Floor division by 256, written without shifting a negative value. */
-    int q = c >= 0 ? c / 256 : -((-c + 255) / 256);
-    return (uint8_t)(128 + q);
-}
-
-static void luma_plane(uint8_t *p, int stride, int w, int h)
+static void limited_range_plane(uint8_t *p, int stride, int w, int h, unsigned mul, unsigned add)
 {
     for (int y = 0; y < h; y++, p += stride) {
         int x = 0;
@@ -491,41 +486,21 @@ static void luma_plane(uint8_t *p, int stride, int w, int h)
             u8x16 v;
             memcpy(&v, p + x, sizeof(v));
             u16x16 t = __builtin_convertvector(v, u16x16);
-            t = (u16x16)((t * 220 + 128) >> 8) + 16;
+            t = (u16x16)(t * (uint16_t)mul + (uint16_t)add) >> 8;
             v = __builtin_convertvector(t, u8x16);
             memcpy(p + x, &v, sizeof(v));
         }
         for (; x < w; x++)
-            p[x] = luma_limited(p[x]);
-    }
-}
-
-static void chroma_plane(uint8_t *p, int stride, int w, int h)
-{
-    for (int y = 0; y < h; y++, p += stride) {
-        int x = 0;
-        for (; x + 16 <= w; x += 16) {
-            u8x16 v;
-            memcpy(&v, p + x, sizeof(v));
-            /* Biased to stay non-negative: (c - 128) * 225 + 128 + 128 * 256
-             * fits 16 unsigned bits (0..61503), and >> 8 then floors the
-             * same way chroma_limited does. */
-            u16x16 t = __builtin_convertvector(v, u16x16);
-            t = (u16x16)(t * 225 + (128 * 256 + 128 - 128 * 225)) >> 8;
-            v = __builtin_convertvector(t, u8x16);
-            memcpy(p + x, &v, sizeof(v));
-        }
-        for (; x < w; x++)
-            p[x] = chroma_limited(p[x]);
+            p[x] = (uint8_t)((p[x] * mul + add) >> 8);
     }
 }
 
 static void to_limited_range(AVFrame *fr, int w, int h)
 {
     int cw = (w + 1) / 2, ch = (h + 1) / 2;
-    luma_plane(fr->data[0], fr->linesize[0], w, h);
-    chroma_plane(fr->data[1], fr->linesize[1], cw, ch);
-    chroma_plane(fr->data[2], fr->linesize[2], cw, ch);
+    limited_range_plane(fr->data[0], fr->linesize[0], w, h, LUMA_MUL, LUMA_ADD);
+    limited_range_plane(fr->data[1], fr->linesize[1], cw, ch, CHROMA_MUL, CHROMA_ADD);
+    limited_range_plane(fr->data[2], fr->linesize[2], cw, ch, CHROMA_MUL, CHROMA_ADD);
 }
 
 /* Decodes frame i's JPEG into the given planes. (TJFLAG_FASTDCT was tried:
